@@ -1,0 +1,109 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "stockyard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "stockyard", targets: ["stockyard"]),
+        .library(name: "StockyardCore", targets: ["StockyardCore"]),
+        .library(name: "StockyardRedis", targets: ["StockyardRedis"]),
+        .library(name: "StockyardHTTPClient", targets: ["StockyardHTTPClient"]),
+        .library(name: "StockyardServer", targets: ["StockyardServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        // Pure core: ledger, listing map, allocation, netting. No I/O.
+        .target(name: "StockyardCore", swiftSettings: swiftSettings),
+
+        // C libraries.
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "CStockyardCurlShim", dependencies: ["CCurl"]),
+
+        // Redis persistence over hiredis.
+        .target(
+            name: "StockyardRedis",
+            dependencies: [
+                "CHiredis",
+                "StockyardCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Outbound HTTP over libcurl.
+        .target(
+            name: "StockyardHTTPClient",
+            dependencies: ["CCurl", "CStockyardCurlShim"],
+            swiftSettings: swiftSettings
+        ),
+
+        // HTTP API, group commit, metrics, service wiring.
+        .target(
+            name: "StockyardServer",
+            dependencies: [
+                "StockyardCore",
+                "StockyardRedis",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "stockyard",
+            dependencies: [
+                "StockyardServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(
+            name: "StockyardCoreTests",
+            dependencies: [
+                "StockyardCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StockyardIntegrationTests",
+            dependencies: [
+                "StockyardCore",
+                "StockyardRedis",
+                "StockyardServer",
+                "StockyardHTTPClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,88 @@
+extension Ledger {
+    /// Sets a listing's map, then replays the events parked for it, in the order they arrived.
+    ///
+    /// - Returns: the outcome of each replayed event.
+    public func upsertListing(_ map: ListingMap, now: UInt32) throws(ValidationProblem) -> [(SaleEvent, EventOutcome)] {
+        precondition(inBatch, "upsertListing needs a batch")
+        if let problem = map.validate() { throw problem }
+        let listing = listings.intern(map.key)
+        let parts: [Part]
+        switch map.target {
+        case .item(let itemID):
+            parts = [Part(item: items.intern(itemID), units: 1)]
+        case .bundle(let components):
+            parts = components.map { Part(item: items.intern($0.itemID), units: Int32($0.quantity)) }
+        }
+        let mapping = Mapping(
+            parts: parts,
+            locations: map.locations.map { locations.intern($0) },
+            isBundle: map.isBundle)
+        while mappings.count <= Int(listing) {
+            mappings.append(nil)
+            publishedMappings.append(nil)
+        }
+        if mappings[Int(listing)] != mapping {
+            forgetConsumptions(listing)
+            undo.append(.mapping(listing, mappings[Int(listing)]))
+            mappings[Int(listing)] = mapping
+        }
+        guard let waiting = parked[listing] else { return [] }
+        parked[listing] = nil
+        parkedTotal -= waiting.count
+        undo.append(.parkedCleared(listing, waiting))
+        return waiting.map { ($0, apply($0, now: now)) }
+    }
+
+    /// Sets the stock Zoho confirms for an item at a location.
+    public func setOnHand(itemID: String, locationID: String, quantity: Int64) throws(ValidationProblem) {
+        precondition(inBatch, "setOnHand needs a batch")
+        if let problem = Limits.validateID(itemID, field: "item_id") { throw problem }
+        if let problem = Limits.validateID(locationID, field: "location_id") { throw problem }
+        guard abs(quantity) <= Limits.maxStock else {
+            throw ValidationProblem(field: "zoho_on_hand", message: "zoho_on_hand must be within ±\(Limits.maxStock)")
+        }
+        let row = row(item: items.intern(itemID), location: locations.intern(locationID))
+        updateRow(row) { $0.zohoOnHand = quantity }
+    }
+
+    /// Sets a channel's (or one listing's) allocation rule.
+    public func setRule(_ rule: AllocationRule) throws(ValidationProblem) {
+        precondition(inBatch, "setRule needs a batch")
+        if let problem = rule.validate() { throw problem }
+        let key = RuleKey(
+            channel: rule.channel,
+            listing: rule.listingID.map { listings.intern(ListingKey(channel: rule.channel, listingID: $0)) } ?? .max)
+        let value = Rule(rule: rule, locations: rule.locations.map { locations.intern($0) })
+        undo.append(.rule(key, rules[key]))
+        rules[key] = value
+    }
+
+    /// Forgets order lines whose last change is older than the retention. Stock is not touched:
+    /// the sale happened; only the memory of its line goes.
+    ///
+    /// - Parameter limit: the most lines to look at in this call, so that batches stay small.
+    /// - Returns: the number of lines expired.
+    @discardableResult
+    public func expireLines(now: UInt32, limit: Int = 100_000) -> Int {
+        precondition(inBatch, "expireLines needs a batch")
+        guard now > configuration.lineRetention else { return 0 }
+        let cutoff = now - configuration.lineRetention
+        let total = lines.records.count
+        guard total > 0 else { return 0 }
+        var expired = 0
+        for _ in 0..<min(limit, total) {
+            if expiryCursor >= total { expiryCursor = 0 }
+            let index = UInt32(expiryCursor)
+            expiryCursor += 1
+            let record = lines[index]
+            if record.live && record.touched < cutoff {
+                undo.append(.lineExpired(index, record))
+                var dead = record
+                dead.live = false
+                lines[index] = dead
+                expired += 1
+            }
+        }
+        return expired
+    }
+}

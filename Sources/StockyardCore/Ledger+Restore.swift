@@ -1,0 +1,78 @@
+/// Rebuilding a ledger from persisted state. Restored state is committed at once.
+extension Ledger {
+    public func restoreRow(itemID: String, locationID: String, figures: StockFigures) {
+        let row = row(item: items.intern(itemID), location: locations.intern(locationID))
+        rows[Int(row)] = figures
+        published[Int(row)] = figures
+        rowExists[Int(row)] = true
+        noteNet(row)
+    }
+
+    public func restoreListing(_ map: ListingMap) {
+        precondition(!inBatch)
+        beginBatch()
+        _ = try? upsertListing(map, now: 0)
+        commitBatch()
+    }
+
+    public func restoreRule(_ rule: AllocationRule) {
+        precondition(!inBatch)
+        beginBatch()
+        try? setRule(rule)
+        commitBatch()
+    }
+
+    /// Restores a consumption at the index it was stored under.
+    public func restoreConsumption(
+        index: UInt32, listing: ListingKey, locationID: String, parts: [(itemID: String, units: Int64)]
+    ) {
+        let listingID = listings.intern(listing)
+        let location = locations.intern(locationID)
+        let consumption = Consumption(
+            listing: listingID,
+            location: location,
+            parts: parts.map { RowPart(row: row(item: items.intern($0.itemID), location: location), units: Int32($0.units)) })
+        while consumptions.count < Int(index) {
+            // A gap (never referenced by a stored line): keep indices aligned.
+            consumptions.append(Consumption(listing: listingID, location: location, parts: []))
+        }
+        if consumptions.count == Int(index) {
+            consumptions.append(consumption)
+        } else {
+            consumptions[Int(index)] = consumption
+        }
+        consumptionIndex[consumption] = index
+    }
+
+    public var consumptionCount: Int { consumptions.count }
+
+    /// Restores a line from its stored key bytes. The consumption must be restored first.
+    public func restoreLine(key: UnsafeRawBufferPointer, consumption: UInt32, quantity: Int32, version: Int64, touched: UInt32) {
+        let hash = LineTable.hash(key)
+        if let index = lines.find(key, hash: hash) {
+            var record = lines[index]
+            record.live = true
+            record.consumption = consumption
+            record.quantity = quantity
+            record.version = version
+            record.touched = touched
+            lines[index] = record
+        } else {
+            _ = lines.insert(key, hash: hash, consumption: consumption, quantity: quantity, version: version, touched: touched)
+        }
+    }
+
+    public func restoreParked(_ listing: ListingKey, events: [SaleEvent]) {
+        guard !events.isEmpty else { return }
+        let id = listings.intern(listing)
+        parked[id, default: []].append(contentsOf: events)
+        parkedTotal += events.count
+    }
+
+    /// Reserves room for the expected number of lines.
+    public func reserveLines(_ count: Int) {
+        if lines.records.isEmpty && count > 1024 {
+            lines = LineTable(capacity: count)
+        }
+    }
+}

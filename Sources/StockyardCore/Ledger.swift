@@ -1,0 +1,272 @@
+/// The in-memory stock ledger: stock per item × location, the listing map, allocation rules,
+/// order-line state and the nets not yet synced to Zoho.
+///
+/// A `Ledger` is single-threaded and does no I/O. Changes are staged in batches: a writer calls
+/// `beginBatch()`, applies changes (with savepoints to undo part of a batch), reads the staged
+/// changes through `changes` to persist them, then either `commitBatch()` (the changes become
+/// visible to the read methods) or `rollbackBatch()` (as if nothing happened). Reads always see
+/// committed state only.
+public final class Ledger {
+    /// Settings of the ledger.
+    public struct Configuration: Sendable {
+        /// How long an order line's state is kept after its last change, in seconds.
+        public var lineRetention: UInt32
+        /// Expected number of order lines, to size the line table up front.
+        public var expectedLines: Int
+
+        public init(lineRetention: UInt32 = 120 * 86_400, expectedLines: Int = 1024) {
+            self.lineRetention = lineRetention
+            self.expectedLines = expectedLines
+        }
+    }
+
+    public let configuration: Configuration
+
+    // Names.
+    var items = Interner<String>()
+    var locations = Interner<String>()
+    var listings = Interner<ListingKey>()
+
+    // Stock rows: the writer's working figures and the committed figures readers see.
+    var rows: ContiguousArray<StockFigures> = []
+    var published: ContiguousArray<StockFigures> = []
+    var rowExists: ContiguousArray<Bool> = []
+    var rowItem: ContiguousArray<UInt32> = []
+    var rowLocation: ContiguousArray<UInt32> = []
+    var rowIndex: [UInt64: UInt32] = [:]
+    var itemRows: ContiguousArray<[UInt32]> = []
+    var netListed: ContiguousArray<Bool> = []
+    var netRows: [UInt32] = []
+
+    // Listing maps and rules: the writer's and the committed copies.
+    var mappings: ContiguousArray<Mapping?> = []
+    var publishedMappings: ContiguousArray<Mapping?> = []
+    var rules: [RuleKey: Rule] = [:]
+    var publishedRules: [RuleKey: Rule] = [:]
+
+    // Order lines and what they consume.
+    var lines: LineTable
+    var consumptions: ContiguousArray<Consumption> = []
+    var consumptionIndex: [Consumption: UInt32] = [:]
+    /// The consumption last used per listing × location, dropped when the listing's map changes.
+    var consumptionCache: [UInt64: UInt32] = [:]
+
+    // Events waiting for a listing map, by listing.
+    var parked: [UInt32: [SaleEvent]] = [:]
+    var parkedTotal = 0
+
+    // The batch being staged.
+    var undo: [UndoEntry] = []
+    var stagedConflicts: [SaleEvent] = []
+    var batchOversells = 0
+    var inBatch = false
+    var expiryCursor = 0
+    var keyScratch: [UInt8] = []
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        self.lines = LineTable(capacity: configuration.expectedLines)
+        keyScratch.reserveCapacity(2 * Limits.maxIDLength + 2)
+    }
+
+    // MARK: Batches
+
+    /// A point in the current batch to roll back to.
+    public struct Savepoint: Sendable {
+        let undoCount: Int
+        let conflictCount: Int
+        let oversells: Int
+    }
+
+    /// Starts staging a batch.
+    public func beginBatch() {
+        precondition(!inBatch, "a batch is already being staged")
+        inBatch = true
+        undo.removeAll(keepingCapacity: true)
+        stagedConflicts.removeAll(keepingCapacity: true)
+        batchOversells = 0
+    }
+
+    public func savepoint() -> Savepoint {
+        Savepoint(undoCount: undo.count, conflictCount: stagedConflicts.count, oversells: batchOversells)
+    }
+
+    /// Undoes everything staged since the savepoint.
+    public func rollback(to savepoint: Savepoint) {
+        while undo.count > savepoint.undoCount {
+            revert(undo.removeLast())
+        }
+        stagedConflicts.removeSubrange(savepoint.conflictCount...)
+        batchOversells = savepoint.oversells
+    }
+
+    /// Undoes the whole batch.
+    public func rollbackBatch() {
+        precondition(inBatch, "no batch is being staged")
+        rollback(to: Savepoint(undoCount: 0, conflictCount: 0, oversells: 0))
+        inBatch = false
+    }
+
+    /// Makes the staged changes visible to readers.
+    public func commitBatch() {
+        precondition(inBatch, "no batch is being staged")
+        for entry in undo {
+            switch entry {
+            case .row(let row, _):
+                published[Int(row)] = rows[Int(row)]
+                rowExists[Int(row)] = true
+            case .mapping(let listing, _):
+                publishedMappings[Int(listing)] = mappings[Int(listing)]
+            case .rule(let key, _):
+                publishedRules[key] = rules[key]
+            default:
+                break
+            }
+        }
+        undo.removeAll(keepingCapacity: true)
+        stagedConflicts.removeAll(keepingCapacity: true)
+        inBatch = false
+        if lines.deadCount > 1024 && lines.deadCount * 4 > lines.records.count {
+            lines.compact()
+            expiryCursor = 0
+        }
+    }
+
+    /// Oversells caused by the staged batch: sales that took a row's available below zero.
+    public var stagedOversells: Int { batchOversells }
+
+    /// True when the staged batch changes nothing.
+    public var batchIsEmpty: Bool { undo.isEmpty && stagedConflicts.isEmpty }
+
+    func revert(_ entry: UndoEntry) {
+        switch entry {
+        case .lineInserted(let index):
+            var record = lines[index]
+            record.live = false
+            lines[index] = record
+        case .lineChanged(let index, let old), .lineExpired(let index, let old):
+            lines[index] = old
+        case .row(let row, let old):
+            rows[Int(row)] = old
+            noteNet(row)
+        case .mapping(let listing, let old):
+            forgetConsumptions(listing)
+            mappings[Int(listing)] = old
+        case .rule(let key, let old):
+            rules[key] = old
+        case .parked(let listing):
+            parked[listing]?.removeLast()
+            if parked[listing]?.isEmpty == true { parked[listing] = nil }
+            parkedTotal -= 1
+        case .parkedCleared(let listing, let events):
+            parked[listing] = events
+            parkedTotal += events.count
+        case .consumptionAdded(let index):
+            let consumption = consumptions.removeLast()
+            precondition(Int(index) == consumptions.count)
+            consumptionIndex[consumption] = nil
+        }
+    }
+
+    /// Drops cached consumptions of a listing whose map changes.
+    func forgetConsumptions(_ listing: UInt32) {
+        guard let mapping = mappings[safe: listing] else { return }
+        for location in mapping.locations {
+            consumptionCache[UInt64(listing) << 32 | UInt64(location)] = nil
+        }
+    }
+
+    // MARK: Rows
+
+    /// The row of an item at a location, created (empty) if missing.
+    func row(item: UInt32, location: UInt32) -> UInt32 {
+        let key = UInt64(item) << 32 | UInt64(location)
+        if let row = rowIndex[key] { return row }
+        let row = UInt32(rows.count)
+        rows.append(StockFigures())
+        published.append(StockFigures())
+        rowExists.append(false)
+        rowItem.append(item)
+        rowLocation.append(location)
+        netListed.append(false)
+        rowIndex[key] = row
+        while itemRows.count <= Int(item) { itemRows.append([]) }
+        itemRows[Int(item)].append(row)
+        return row
+    }
+
+    /// Changes a row's working figures, recording how to undo it.
+    @inline(__always)
+    func updateRow(_ row: UInt32, _ change: (inout StockFigures) -> Void) {
+        let old = rows[Int(row)]
+        undo.append(.row(row, old))
+        change(&rows[Int(row)])
+        if rows[Int(row)].open != old.open { noteNet(row) }
+    }
+
+    @inline(__always)
+    func noteNet(_ row: UInt32) {
+        if !netListed[Int(row)] && rows[Int(row)].open != 0 {
+            netListed[Int(row)] = true
+            netRows.append(row)
+        }
+    }
+
+    /// Number of item × location rows.
+    public var rowCount: Int { rows.count }
+    /// Number of live order lines.
+    public var lineCount: Int { lines.liveCount }
+    /// Number of events waiting for a listing map.
+    public var parkedCount: Int { parkedTotal }
+    /// Approximate bytes held by the order-line table.
+    public var lineMemoryFootprint: Int { lines.memoryFootprint }
+}
+
+/// An item (or a bundle's components) with units per listing unit, and its locations.
+struct Mapping: Hashable {
+    var parts: [Part]
+    var locations: [UInt32]
+    var isBundle: Bool
+}
+
+struct Part: Hashable {
+    var item: UInt32
+    var units: Int32
+}
+
+/// What one unit of an order line consumes: rows and units per row, at the chosen location.
+struct Consumption: Hashable {
+    var listing: UInt32
+    var location: UInt32
+    var parts: [RowPart]
+}
+
+struct RowPart: Hashable {
+    var row: UInt32
+    var units: Int32
+}
+
+struct RuleKey: Hashable {
+    var channel: Channel
+    /// `UInt32.max` for the channel's default rule.
+    var listing: UInt32
+
+    static func channelDefault(_ channel: Channel) -> RuleKey { RuleKey(channel: channel, listing: .max) }
+}
+
+struct Rule {
+    var rule: AllocationRule
+    var locations: [UInt32]
+}
+
+enum UndoEntry {
+    case lineInserted(UInt32)
+    case lineChanged(UInt32, LineRecord)
+    case lineExpired(UInt32, LineRecord)
+    case row(UInt32, StockFigures)
+    case mapping(UInt32, Mapping?)
+    case rule(RuleKey, Rule?)
+    case parked(UInt32)
+    case parkedCleared(UInt32, [SaleEvent])
+    case consumptionAdded(UInt32)
+}

@@ -1,0 +1,43 @@
+/// Bounds on input that the ledger accepts.
+public enum Limits {
+    /// Longest id (listing, order, line, item, location) in UTF-8 bytes.
+    public static let maxIDLength = 200
+    /// Largest quantity one order line may hold.
+    public static let maxLineQuantity: Int64 = 1_000_000
+    /// Largest absolute stock figure.
+    public static let maxStock: Int64 = 1_000_000_000_000
+
+    /// Checks an id: non-empty, bounded, no control characters (they separate key parts).
+    public static func validateID(_ value: String, field: String) -> ValidationProblem? {
+        if value.isEmpty {
+            return ValidationProblem(field: field, message: "\(field) must not be empty")
+        }
+        if value.utf8.count > maxIDLength {
+            return ValidationProblem(field: field, message: "\(field) is longer than \(maxIDLength) bytes")
+        }
+        for byte in value.utf8 where byte < 0x20 || byte == 0x7F {
+            return ValidationProblem(field: field, message: "\(field) contains a control character")
+        }
+        return nil
+    }
+}
+
+extension SaleEvent {
+    /// Field-level checks that need no ledger state.
+    public func validate() -> ValidationProblem? {
+        if let problem = Limits.validateID(listingID, field: "listing_id") { return problem }
+        if let problem = Limits.validateID(orderID, field: "order_id") { return problem }
+        if let problem = Limits.validateID(lineID, field: "line_id") { return problem }
+        if quantity < 0 {
+            return ValidationProblem(field: "quantity", message: "quantity must not be negative")
+        }
+        if quantity > Limits.maxLineQuantity {
+            return ValidationProblem(field: "quantity", message: "quantity exceeds \(Limits.maxLineQuantity)")
+        }
+        if version < 0 {
+            return ValidationProblem(field: "version", message: "version must not be negative")
+        }
+        if let locationID, let problem = Limits.validateID(locationID, field: "location_id") { return problem }
+        return nil
+    }
+}

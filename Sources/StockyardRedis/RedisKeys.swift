@@ -1,0 +1,43 @@
+import StockyardCore
+
+/// The key layout. Order lines and stock rows are spread over shards whose keys carry a hash tag
+/// (`{s07}`), so that a Redis Cluster can place each shard on its own node; configuration and
+/// the journal live under the `{c}` tag.
+public struct RedisKeys: Sendable {
+    public let prefix: String
+    public let shardCount: Int
+
+    /// Shards fixed for the life of a store: the layout depends on it.
+    public static let defaultShardCount = 64
+    /// Version of the stored format.
+    public static let formatVersion = 1
+
+    public init(prefix: String, shardCount: Int = RedisKeys.defaultShardCount) {
+        self.prefix = prefix
+        self.shardCount = shardCount
+    }
+
+    public func lines(shard: Int) -> String { "\(prefix):{s\(shard)}:lines" }
+    public func stock(shard: Int) -> String { "\(prefix):{s\(shard)}:stock" }
+    public var consumptions: String { "\(prefix):{c}:consumptions" }
+    public var listings: String { "\(prefix):{c}:listings" }
+    public var rules: String { "\(prefix):{c}:rules" }
+    public var parked: String { "\(prefix):{c}:parked" }
+    public var conflicts: String { "\(prefix):{c}:conflicts" }
+    public var journal: String { "\(prefix):{c}:journal" }
+    public var meta: String { "\(prefix):{c}:meta" }
+
+    /// The shard of a byte string: a stable FNV-1a hash, never the process's randomised one.
+    public func shard(of bytes: UnsafeRawBufferPointer) -> Int {
+        var hash: UInt32 = 0x811c_9dc5
+        for byte in bytes {
+            hash = (hash ^ UInt32(byte)) &* 0x0100_0193
+        }
+        return Int(hash % UInt32(shardCount))
+    }
+
+    public func shard(of text: String) -> Int {
+        var copy = text
+        return copy.withUTF8 { shard(of: UnsafeRawBufferPointer($0)) }
+    }
+}

@@ -1,0 +1,175 @@
+import CHiredis
+import StockyardCore
+
+/// What a load found.
+public struct LoadReport: Sendable {
+    public var rows = 0
+    public var lines = 0
+    public var listings = 0
+    public var rules = 0
+    public var consumptions = 0
+    public var parkedEvents = 0
+}
+
+extension RedisStore {
+    /// Checks the stored layout, or writes it for an empty store.
+    public func prepare() throws(RedisError) {
+        let reply = try connection.command(["HMGET", keys.meta, "format", "shards"])
+        guard case .array(let values) = reply, values.count == 2 else {
+            throw RedisError(.unexpectedReply, "HMGET meta")
+        }
+        if values[0] == .null {
+            _ = try connection.command([
+                "HSET", keys.meta, "format", String(RedisKeys.formatVersion), "shards", String(keys.shardCount),
+            ])
+            return
+        }
+        guard values[0].text == String(RedisKeys.formatVersion) else {
+            throw RedisError(.corruptData, "stored format \(values[0].text ?? "?") is not \(RedisKeys.formatVersion)")
+        }
+        guard values[1].text == String(keys.shardCount) else {
+            throw RedisError(.corruptData, "stored shard count \(values[1].text ?? "?") is not \(keys.shardCount)")
+        }
+    }
+
+    /// Answers whether Redis is there.
+    public func ping() throws(RedisError) {
+        let reply = try connection.command(["PING"])
+        guard reply == .status("PONG") else { throw RedisError(.unexpectedReply, "PING") }
+    }
+
+    /// Rebuilds a fresh ledger from Redis alone.
+    public func load(into ledger: Ledger) throws(RedisError) -> LoadReport {
+        try prepare()
+        var report = LoadReport()
+
+        // Stock rows.
+        for shard in 0..<keys.shardCount {
+            try scanHash(keys.stock(shard: shard)) { field, value throws(RedisError) in
+                let names = StoredFormat.split(field, on: StoredFormat.unit)
+                let figures = StoredFormat.split(value, on: StoredFormat.unit).map { StoredFormat.integer($0) }
+                guard names.count == 2, figures.count == 3, let onHand = figures[0], let open = figures[1],
+                    let inFlight = figures[2]
+                else { throw RedisError(.corruptData, "bad stock row in shard \(shard)") }
+                ledger.restoreRow(
+                    itemID: StoredFormat.text(names[0]), locationID: StoredFormat.text(names[1]),
+                    figures: StockFigures(zohoOnHand: onHand, open: open, inFlight: inFlight))
+                report.rows += 1
+            }
+        }
+
+        // Listing maps and rules.
+        try scanHash(keys.listings) { field, value throws(RedisError) in
+            let key = try StoredFormat.listingKey(Array(field))
+            ledger.restoreListing(try StoredFormat.decodeListing(key, Array(value)))
+            report.listings += 1
+        }
+        try scanHash(keys.rules) { field, value throws(RedisError) in
+            ledger.restoreRule(try StoredFormat.decodeRule(field: Array(field), Array(value)))
+            report.rules += 1
+        }
+
+        // Consumptions, in index order.
+        var consumptions: [(UInt32, ListingKey, String, [(itemID: String, units: Int64)])] = []
+        try scanHash(keys.consumptions) { field, value throws(RedisError) in
+            let records = StoredFormat.split(value, on: StoredFormat.record)
+            let head = StoredFormat.split(records[0], on: StoredFormat.unit)
+            guard let index = StoredFormat.integer(field), index >= 0, index < UInt32.max, head.count == 3,
+                let channel = Channel(name: StoredFormat.text(head[0]))
+            else { throw RedisError(.corruptData, "bad consumption") }
+            var parts: [(itemID: String, units: Int64)] = []
+            for record in records.dropFirst() {
+                let fields = StoredFormat.split(record, on: StoredFormat.unit)
+                guard fields.count == 2, let units = StoredFormat.integer(fields[1]) else {
+                    throw RedisError(.corruptData, "bad consumption part")
+                }
+                parts.append((StoredFormat.text(fields[0]), units))
+            }
+            consumptions.append(
+                (UInt32(index), ListingKey(channel: channel, listingID: StoredFormat.text(head[1])), StoredFormat.text(head[2]), parts))
+        }
+        consumptions.sort { $0.0 < $1.0 }
+        for (index, listing, location, parts) in consumptions {
+            ledger.restoreConsumption(index: index, listing: listing, locationID: location, parts: parts)
+        }
+        report.consumptions = consumptions.count
+
+        // Order lines.
+        var lineCount = 0
+        for shard in 0..<keys.shardCount {
+            let reply = try connection.command(["HLEN", keys.lines(shard: shard)])
+            if case .integer(let count) = reply { lineCount += Int(count) }
+        }
+        ledger.reserveLines(lineCount + lineCount / 4)
+        let consumptionCount = ledger.consumptionCount
+        for shard in 0..<keys.shardCount {
+            try scanHash(keys.lines(shard: shard)) { field, value throws(RedisError) in
+                var numbers: (Int64, Int64, Int64, Int64) = (0, 0, 0, 0)
+                var position = 0
+                var start = 0
+                for index in 0...value.count where index == value.count || value[index] == StoredFormat.unit {
+                    guard let number = StoredFormat.integer(UnsafeRawBufferPointer(rebasing: value[start..<index])) else {
+                        throw RedisError(.corruptData, "bad line in shard \(shard)")
+                    }
+                    switch position {
+                    case 0: numbers.0 = number
+                    case 1: numbers.1 = number
+                    case 2: numbers.2 = number
+                    case 3: numbers.3 = number
+                    default: throw RedisError(.corruptData, "bad line in shard \(shard)")
+                    }
+                    position += 1
+                    start = index + 1
+                }
+                guard position == 4, numbers.2 >= 0, numbers.2 < consumptionCount, field.count >= 3 else {
+                    throw RedisError(.corruptData, "bad line in shard \(shard)")
+                }
+                ledger.restoreLine(
+                    key: field, consumption: UInt32(numbers.2), quantity: Int32(clamping: numbers.0),
+                    version: numbers.1, touched: UInt32(clamping: numbers.3))
+                report.lines += 1
+            }
+        }
+
+        // Parked events.
+        try scanHash(keys.parked) { field, value throws(RedisError) in
+            let key = try StoredFormat.listingKey(Array(field))
+            let events = try StoredFormat.split(Array(value), on: StoredFormat.record).map { bytes throws(RedisError) in
+                try StoredFormat.decodeEvent(key, bytes)
+            }
+            ledger.restoreParked(key, events: events)
+            report.parkedEvents += events.count
+        }
+        return report
+    }
+
+    /// Walks every field of a hash with HSCAN, without copying the bytes.
+    func scanHash(
+        _ key: String, visit: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(RedisError) -> Void
+    ) throws(RedisError) {
+        var cursor = "0"
+        repeat {
+            var buffer = RedisCommandBuffer()
+            buffer.command("HSCAN", key, cursor, "COUNT", "20000")
+            var next: String?
+            try connection.pipeline(buffer) { reply throws(RedisError) in
+                guard Int32(reply.pointee.type) == REDIS_REPLY_ARRAY, reply.pointee.elements == 2,
+                    let cursorReply = reply.pointee.element[0], let items = reply.pointee.element[1]
+                else { throw RedisError(.unexpectedReply, "HSCAN \(key)") }
+                next = RedisReply(cursorReply).text
+                let count = Int(items.pointee.elements)
+                var index = 0
+                while index + 1 < count {
+                    let field = items.pointee.element[index]!.pointee
+                    let value = items.pointee.element[index + 1]!.pointee
+                    try visit(
+                        UnsafeRawBufferPointer(start: field.str, count: Int(field.len)),
+                        UnsafeRawBufferPointer(start: value.str, count: Int(value.len)))
+                    index += 2
+                }
+            }
+            guard let next else { throw RedisError(.unexpectedReply, "HSCAN cursor") }
+            cursor = next
+        } while cursor != "0"
+    }
+}

@@ -1,0 +1,59 @@
+import StockyardCore
+import StockyardRedis
+
+/// Everything `stockyard serve` needs, validated.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var redis: RedisConfiguration
+    /// Bearer token for admin routes and ingest. Never logged.
+    public var adminToken: String
+    /// Optional extra token accepted by `POST /v1/events` only.
+    public var ingestToken: String?
+    /// Optional token required by read routes; they are open when unset.
+    public var readToken: String?
+    /// Largest request body in bytes.
+    public var maxBodyBytes: Int
+    /// Largest number of events in one `POST /v1/events`.
+    public var maxEventsPerRequest: Int
+    /// Largest number of events the writer stages in one batch.
+    public var maxBatchEvents: Int
+    /// Events queued for the writer beyond which new requests get 503.
+    public var maxQueuedEvents: Int
+    /// Order-line retention in seconds.
+    public var lineRetentionSeconds: UInt32
+    /// Journal retention in seconds.
+    public var journalRetentionSeconds: Int64
+    /// Seconds a client should wait before retrying after a 503.
+    public var retryAfterSeconds: Int
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        redis: RedisConfiguration = RedisConfiguration(),
+        adminToken: String,
+        ingestToken: String? = nil,
+        readToken: String? = nil,
+        maxBodyBytes: Int = 8 * 1024 * 1024,
+        maxEventsPerRequest: Int = 10_000,
+        maxBatchEvents: Int = 20_000,
+        maxQueuedEvents: Int = 500_000,
+        lineRetentionSeconds: UInt32 = 120 * 86_400,
+        journalRetentionSeconds: Int64 = 7 * 86_400,
+        retryAfterSeconds: Int = 1
+    ) {
+        self.host = host
+        self.port = port
+        self.redis = redis
+        self.adminToken = adminToken
+        self.ingestToken = ingestToken
+        self.readToken = readToken
+        self.maxBodyBytes = maxBodyBytes
+        self.maxEventsPerRequest = maxEventsPerRequest
+        self.maxBatchEvents = maxBatchEvents
+        self.maxQueuedEvents = maxQueuedEvents
+        self.lineRetentionSeconds = lineRetentionSeconds
+        self.journalRetentionSeconds = journalRetentionSeconds
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+}

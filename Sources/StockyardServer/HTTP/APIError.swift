@@ -1,0 +1,64 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// An error answered as JSON: `{"error":{"code","message","field"}}`.
+public struct APIError: Error, HTTPResponseError, Sendable {
+    /// A stable, machine-readable error code.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        public let rawValue: String
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        public static let invalidJSON = Code("invalid_json")
+        public static let invalidField = Code("invalid_field")
+        public static let unauthorized = Code("unauthorized")
+        public static let notFound = Code("not_found")
+        public static let bodyTooLarge = Code("body_too_large")
+        public static let storeUnavailable = Code("store_unavailable")
+        public static let unsupportedMediaType = Code("unsupported_media_type")
+    }
+
+    public var status: HTTPResponse.Status
+    public var code: Code
+    public var message: String
+    public var field: String?
+    public var retryAfterSeconds: Int?
+
+    public init(_ status: HTTPResponse.Status, _ code: Code, _ message: String, field: String? = nil, retryAfterSeconds: Int? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+
+    public var headers: HTTPFields {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        return headers
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var writer = JSONWriter()
+        writer.raw("{\"error\":{\"code\":")
+        writer.string(code.rawValue)
+        writer.raw(",\"message\":")
+        writer.string(message)
+        if let field {
+            writer.raw(",\"field\":")
+            writer.string(field)
+        }
+        writer.raw("}}")
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+    }
+
+    static func unauthorized() -> APIError {
+        APIError(.unauthorized, .unauthorized, "a valid bearer token is required in the Authorization header")
+    }
+
+    static func unavailable(_ reason: String, retryAfter: Int) -> APIError {
+        APIError(.serviceUnavailable, .storeUnavailable, "\(reason); nothing was stored, retry later", retryAfterSeconds: retryAfter)
+    }
+}

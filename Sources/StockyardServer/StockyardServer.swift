@@ -1,0 +1,64 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import StockyardCore
+import StockyardRedis
+
+/// Builds the service: the ledger writer and the HTTP API, run together in one service group
+/// with graceful shutdown (the HTTP server stops first, then the writer stores what is queued).
+public enum StockyardServer {
+    public static func makeApplication(
+        configuration: ServerConfiguration,
+        logger: Logger,
+        metrics: StockyardMetrics = StockyardMetrics(),
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let writer = LedgerWriter(
+            configuration: .init(
+                redis: configuration.redis,
+                ledger: .init(lineRetention: configuration.lineRetentionSeconds),
+                maxBatchEvents: configuration.maxBatchEvents,
+                maxQueuedEvents: configuration.maxQueuedEvents,
+                journalRetentionMilliseconds: configuration.journalRetentionSeconds * 1000
+            ),
+            metrics: metrics,
+            logger: logger
+        )
+        let router = Router(context: BasicRequestContext.self)
+        router.middlewares.add(RequestIDMiddleware())
+        router.middlewares.add(LogRequestsMiddleware(.debug))
+        StockyardAPI(configuration: configuration, writer: writer, metrics: metrics).register(on: router)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "stockyard"),
+            services: [writer],
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
+                await onListening(port)
+            },
+            logger: logger
+        )
+    }
+}
+
+/// Returns the request id in an `X-Request-Id` header, so a caller can match a log line.
+struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            var response = try await next(request, context)
+            response.headers[.requestID] = context.id
+            return response
+        } catch let error as any HTTPResponseError {
+            var response = try error.response(from: request, context: context)
+            response.headers[.requestID] = context.id
+            return response
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let requestID = HTTPField.Name("X-Request-Id")!
+}

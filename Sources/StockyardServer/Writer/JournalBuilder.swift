@@ -1,0 +1,66 @@
+import StockyardCore
+import StockyardRedis
+
+/// Builds the journal entries of a batch: one Stream entry per kind, one tab-separated line
+/// per event or change, readable by a person and by a replay tool.
+struct JournalBuilder {
+    private(set) var entries: [JournalEntry] = []
+
+    /// `channel listing order line quantity version result` per event.
+    mutating func events<S: Sequence>(_ events: S, kind: String) where S.Element == (SaleEvent, EventOutcome) {
+        var body: [UInt8] = []
+        for (event, outcome) in events {
+            append(&body, event.channel.name, event.listingID, event.orderID, event.lineID,
+                String(event.quantity), String(event.version), event.locationID ?? "-", outcome.result.name)
+        }
+        add(kind, body)
+    }
+
+    /// `channel listing target locations` per listing map.
+    mutating func listings(_ maps: [ListingMap]) {
+        var body: [UInt8] = []
+        for map in maps {
+            let target: String
+            switch map.target {
+            case .item(let item): target = "item=\(item)"
+            case .bundle(let components):
+                target = "bundle=" + components.map { "\($0.itemID)x\($0.quantity)" }.joined(separator: ",")
+            }
+            append(&body, map.channel.name, map.listingID, target, map.locations.joined(separator: ","))
+        }
+        add("listings", body)
+    }
+
+    /// `item location zoho_on_hand` per setting.
+    mutating func stock(_ settings: [StockSetting]) {
+        var body: [UInt8] = []
+        for setting in settings {
+            append(&body, setting.itemID, setting.locationID, String(setting.zohoOnHand))
+        }
+        add("stock", body)
+    }
+
+    mutating func rules(_ rules: [AllocationRule]) {
+        var body: [UInt8] = []
+        for rule in rules {
+            append(
+                &body, rule.channel.name, rule.listingID ?? "*", "safety=\(rule.safetyStock)",
+                "pct_hundredths=\(rule.percentageHundredths)", "max=\(rule.maximum.map(String.init) ?? "-")",
+                "floor=\(rule.floor)", rule.locations.joined(separator: ","))
+        }
+        add("rules", body)
+    }
+
+    private mutating func add(_ kind: String, _ body: [UInt8]) {
+        guard !body.isEmpty else { return }
+        entries.append(JournalEntry(kind: kind, body: body))
+    }
+
+    private func append(_ body: inout [UInt8], _ fields: String...) {
+        for (index, field) in fields.enumerated() {
+            if index > 0 { body.append(0x09) }
+            body.append(contentsOf: field.utf8)
+        }
+        body.append(0x0A)
+    }
+}

@@ -1,0 +1,422 @@
+import Foundation
+import Logging
+import Prometheus
+import ServiceLifecycle
+import StockyardCore
+import StockyardRedis
+import Synchronization
+
+/// The single writer of the ledger, with group commit.
+///
+/// Callers submit jobs; the writer takes everything queued, stages it on the ledger, sends the
+/// changes to Redis in one pipelined `MULTI`/`EXEC`, and only then commits them in memory and
+/// answers each caller. If Redis fails the batch is rolled back and every caller gets
+/// `StoreUnavailableError`. The writer runs on a thread of its own because hiredis blocks.
+public final class LedgerWriter: Service, @unchecked Sendable {
+    /// Writer settings.
+    public struct Configuration: Sendable {
+        public var redis: RedisConfiguration
+        public var ledger: Ledger.Configuration
+        public var maxBatchEvents: Int
+        public var maxQueuedEvents: Int
+        public var journalRetentionMilliseconds: Int64
+        /// Seconds between pings and expiry passes when idle.
+        public var tickSeconds: Double
+        /// Seconds between expiry passes over order lines.
+        public var expirySeconds: Double
+        /// Least seconds between two attempts to reconnect.
+        public var reconnectSeconds: Double
+
+        public init(
+            redis: RedisConfiguration,
+            ledger: Ledger.Configuration = .init(),
+            maxBatchEvents: Int = 20_000,
+            maxQueuedEvents: Int = 500_000,
+            journalRetentionMilliseconds: Int64 = 7 * 86_400_000,
+            tickSeconds: Double = 0.5,
+            expirySeconds: Double = 60,
+            reconnectSeconds: Double = 0.2
+        ) {
+            self.redis = redis
+            self.ledger = ledger
+            self.maxBatchEvents = maxBatchEvents
+            self.maxQueuedEvents = maxQueuedEvents
+            self.journalRetentionMilliseconds = journalRetentionMilliseconds
+            self.tickSeconds = tickSeconds
+            self.expirySeconds = expirySeconds
+            self.reconnectSeconds = reconnectSeconds
+        }
+    }
+
+    /// Health as the writer last saw it.
+    public struct Health: Sendable {
+        public var loaded = false
+        public var redisReachable = false
+        public var lastError: String?
+        public var loadReport: LoadReport?
+        public var loadSeconds: Double?
+    }
+
+    private struct Pending {
+        var job: WriterJob
+        var continuation: CheckedContinuation<WriterOutcome, any Error>
+    }
+
+    public let configuration: Configuration
+    /// The ledger; readers take the lock briefly and see committed state only.
+    public let ledger: LockedLedger
+    private let health = Mutex(Health())
+    private let metrics: StockyardMetrics
+    private let logger: Logger
+
+    // Queue shared with callers, guarded by `condition`.
+    private let condition = NSCondition()
+    private var queue: [Pending] = []
+    private var queuedEvents = 0
+    private var stopping = false
+    private var stopped: CheckedContinuation<Void, Never>?
+    private var finished = false
+
+    // Owned by the writer thread.
+    private var store: RedisStore?
+    private var needsLoad = true
+    private var lastConnectAttempt = ContinuousClock.Instant.now - .seconds(3600)
+    private var lastPing = ContinuousClock.Instant.now
+    private var lastExpiry = ContinuousClock.Instant.now
+
+    public init(configuration: Configuration, metrics: StockyardMetrics, logger: Logger) {
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = logger
+        self.ledger = LockedLedger(Ledger(configuration: configuration.ledger))
+    }
+
+    public var currentHealth: Health { health.withLock { $0 } }
+
+    /// Runs the writer until graceful shutdown, then stores what is queued and stops.
+    public func run() async throws {
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "stockyard-writer"
+        thread.start()
+        try? await gracefulShutdown()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            condition.lock()
+            if finished {
+                condition.unlock()
+                continuation.resume()
+                return
+            }
+            stopping = true
+            stopped = continuation
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    /// Queues a job and waits until it is stored (or refused).
+    public func submit(_ job: WriterJob) async throws -> WriterOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            condition.lock()
+            if stopping || finished {
+                condition.unlock()
+                continuation.resume(throwing: StoreUnavailableError(reason: "shutting down"))
+                return
+            }
+            if queuedEvents + job.eventCount > configuration.maxQueuedEvents {
+                condition.unlock()
+                metrics.rejectedRequests.increment()
+                continuation.resume(throwing: StoreUnavailableError(reason: "writer queue is full"))
+                return
+            }
+            queue.append(Pending(job: job, continuation: continuation))
+            queuedEvents += job.eventCount
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    // MARK: The writer thread
+
+    private func loop() {
+        _ = connectIfNeeded()
+        while true {
+            condition.lock()
+            if queue.isEmpty && !stopping {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: configuration.tickSeconds))
+            }
+            if queue.isEmpty && stopping {
+                finished = true
+                let stopped = self.stopped
+                condition.unlock()
+                store?.connection.close()
+                stopped?.resume()
+                return
+            }
+            var batch: [Pending] = []
+            var events = 0
+            while !queue.isEmpty && (batch.isEmpty || events + queue[0].job.eventCount <= configuration.maxBatchEvents) {
+                let next = queue.removeFirst()
+                events += next.job.eventCount
+                batch.append(next)
+            }
+            queuedEvents -= events
+            metrics.queuedEvents.set(Int64(queuedEvents))
+            condition.unlock()
+
+            if batch.isEmpty {
+                tick()
+            } else {
+                process(batch)
+            }
+        }
+    }
+
+    private func tick() {
+        let now = ContinuousClock.Instant.now
+        guard let store, !needsLoad else {
+            _ = connectIfNeeded()
+            return
+        }
+        if now - lastPing > .seconds(1) {
+            lastPing = now
+            do {
+                try store.ping()
+                setReachable(true, error: nil)
+            } catch {
+                fail(error, store: store)
+            }
+        }
+        if now - lastExpiry > .seconds(configuration.expirySeconds) {
+            lastExpiry = now
+            expire()
+        }
+    }
+
+    /// Connects and loads the state when needed. Returns false while the store is unusable.
+    private func connectIfNeeded() -> Bool {
+        if let store, store.connection.isUsable, !needsLoad { return true }
+        let now = ContinuousClock.Instant.now
+        guard now - lastConnectAttempt >= .seconds(configuration.reconnectSeconds) else { return false }
+        lastConnectAttempt = now
+        do {
+            let connection = try RedisConnection(configuration: configuration.redis)
+            let store = RedisStore(
+                connection: connection, journalRetentionMilliseconds: configuration.journalRetentionMilliseconds)
+            if needsLoad {
+                let started = ContinuousClock.Instant.now
+                let fresh = Ledger(configuration: configuration.ledger)
+                let report = try store.load(into: fresh)
+                let seconds = (ContinuousClock.Instant.now - started).seconds
+                ledger.replace(with: fresh)
+                needsLoad = false
+                metrics.reloads.increment()
+                health.withLock {
+                    $0.loaded = true
+                    $0.loadReport = report
+                    $0.loadSeconds = seconds
+                }
+                logger.info(
+                    "state loaded from Redis",
+                    metadata: [
+                        "rows": "\(report.rows)", "lines": "\(report.lines)", "listings": "\(report.listings)",
+                        "parked": "\(report.parkedEvents)", "seconds": "\(seconds)",
+                    ])
+            }
+            self.store = store
+            setReachable(true, error: nil)
+            updateGauges()
+            return true
+        } catch {
+            metrics.redisErrors.increment()
+            setReachable(false, error: "\(error)")
+            logger.warning("Redis unavailable", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    private func setReachable(_ reachable: Bool, error: String?) {
+        let ready = health.withLock {
+            $0.redisReachable = reachable
+            $0.lastError = error
+            return $0.loaded && reachable
+        }
+        metrics.ready.set(Int64(ready ? 1 : 0))
+    }
+
+    /// After a failed round trip nothing is known about what Redis kept: reload from it.
+    private func fail(_ error: any Error, store: RedisStore) {
+        metrics.redisErrors.increment()
+        store.connection.close()
+        self.store = nil
+        needsLoad = true
+        setReachable(false, error: "\(error)")
+        logger.error("Redis round trip failed; state will be reloaded from Redis", metadata: ["error": "\(error)"])
+    }
+
+    private func process(_ batch: [Pending]) {
+        guard connectIfNeeded(), let store else {
+            metrics.rejectedRequests.increment(by: Int64(batch.count))
+            let reason = health.withLock { $0.loaded } ? "Redis is unreachable" : "state is not loaded yet"
+            for pending in batch {
+                pending.continuation.resume(throwing: StoreUnavailableError(reason: reason))
+            }
+            return
+        }
+        let nowSeconds = UInt32(clamping: Int(Date().timeIntervalSince1970))
+        let nowMilliseconds = Int64(Date().timeIntervalSince1970 * 1000)
+        var results: [Result<WriterOutcome, InvalidJobError>] = []
+        results.reserveCapacity(batch.count)
+        var oversells = 0
+        var entries = 0
+        let buffer = ledger.withLock { ledger -> RedisCommandBuffer in
+            ledger.beginBatch()
+            var journal = JournalBuilder()
+            for pending in batch {
+                let savepoint = ledger.savepoint()
+                let result = Self.run(pending.job, on: ledger, now: nowSeconds, journal: &journal)
+                if case .failure = result {
+                    ledger.rollback(to: savepoint)
+                }
+                entries += pending.job.eventCount
+                results.append(result)
+            }
+            oversells = ledger.stagedOversells
+            return store.prepareCommit(
+                ledger, changes: ledger.stagedChanges(), journal: journal.entries, nowMilliseconds: nowMilliseconds)
+        }
+        let started = ContinuousClock.Instant.now
+        do {
+            try store.execute(buffer)
+        } catch {
+            ledger.withLock { $0.rollbackBatch() }
+            fail(error, store: store)
+            metrics.rejectedRequests.increment(by: Int64(batch.count))
+            for pending in batch {
+                pending.continuation.resume(throwing: StoreUnavailableError(reason: "Redis write failed"))
+            }
+            return
+        }
+        metrics.commitLatency.recordNanoseconds((ContinuousClock.Instant.now - started).nanoseconds)
+        ledger.withLock { $0.commitBatch() }
+        lastPing = ContinuousClock.Instant.now
+        metrics.batchEvents.record(Double(entries))
+        if oversells > 0 { metrics.oversells.increment(by: Int64(oversells)) }
+        for (pending, result) in zip(batch, results) {
+            switch result {
+            case .success(let outcome):
+                count(pending.job, outcome)
+                pending.continuation.resume(returning: outcome)
+            case .failure(let error):
+                pending.continuation.resume(throwing: error)
+            }
+        }
+        updateGauges()
+    }
+
+    private func expire() {
+        guard let store else { return }
+        let now = UInt32(clamping: Int(Date().timeIntervalSince1970))
+        var expired = 0
+        let buffer = ledger.withLock { ledger -> RedisCommandBuffer in
+            ledger.beginBatch()
+            expired = ledger.expireLines(now: now)
+            return store.prepareCommit(
+                ledger, changes: ledger.stagedChanges(), journal: [], nowMilliseconds: Int64(now) * 1000)
+        }
+        do {
+            if expired > 0 { try store.execute(buffer) }
+            ledger.withLock { $0.commitBatch() }
+            if expired > 0 { logger.info("order lines expired", metadata: ["count": "\(expired)"]) }
+        } catch {
+            ledger.withLock { $0.rollbackBatch() }
+            fail(error, store: store)
+        }
+    }
+
+    private func updateGauges() {
+        let (rows, lines, parked) = ledger.withLock { ($0.rowCount, $0.lineCount, $0.parkedCount) }
+        metrics.rows.set(Int64(rows))
+        metrics.lines.set(Int64(lines))
+        metrics.parked.set(Int64(parked))
+    }
+
+    private func count(_ job: WriterJob, _ outcome: WriterOutcome) {
+        switch (job, outcome) {
+        case (.events(let events), .events(let outcomes)):
+            for (event, outcome) in zip(events, outcomes) { metrics.countEvent(event.channel, outcome.result) }
+        case (_, .listings(let replayed)):
+            for item in replayed { metrics.countEvent(item.event.channel, item.outcome.result) }
+        default:
+            break
+        }
+    }
+
+    /// Stages one job. On failure the caller rolls back to the job's savepoint.
+    private static func run(
+        _ job: WriterJob, on ledger: Ledger, now: UInt32, journal: inout JournalBuilder
+    ) -> Result<WriterOutcome, InvalidJobError> {
+        switch job {
+        case .events(let events):
+            var outcomes: [EventOutcome] = []
+            outcomes.reserveCapacity(events.count)
+            for (index, event) in events.enumerated() {
+                let outcome = ledger.apply(event, now: now)
+                if outcome.result == .invalid {
+                    return .failure(InvalidJobError(index: index, problem: outcome.problem!))
+                }
+                outcomes.append(outcome)
+            }
+            journal.events(zip(events, outcomes), kind: "events")
+            return .success(.events(outcomes))
+        case .listings(let maps):
+            var replayed: [ReplayedEvent] = []
+            for (index, map) in maps.enumerated() {
+                do {
+                    for (event, outcome) in try ledger.upsertListing(map, now: now) {
+                        if outcome.result == .invalid {
+                            return .failure(InvalidJobError(index: index, problem: outcome.problem!))
+                        }
+                        replayed.append(ReplayedEvent(event: event, outcome: outcome))
+                    }
+                } catch {
+                    return .failure(InvalidJobError(index: index, problem: error))
+                }
+            }
+            journal.listings(maps)
+            journal.events(replayed.map { ($0.event, $0.outcome) }, kind: "replay")
+            return .success(.listings(replayed: replayed))
+        case .stock(let settings):
+            for (index, setting) in settings.enumerated() {
+                do {
+                    try ledger.setOnHand(itemID: setting.itemID, locationID: setting.locationID, quantity: setting.zohoOnHand)
+                } catch {
+                    return .failure(InvalidJobError(index: index, problem: error))
+                }
+            }
+            journal.stock(settings)
+            return .success(.stored)
+        case .rules(let rules):
+            for (index, rule) in rules.enumerated() {
+                do {
+                    try ledger.setRule(rule)
+                } catch {
+                    return .failure(InvalidJobError(index: index, problem: error))
+                }
+            }
+            journal.rules(rules)
+            return .success(.stored)
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

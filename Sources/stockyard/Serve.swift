@@ -1,0 +1,172 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import StockyardRedis
+import StockyardServer
+
+/// Runs the service.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the HTTP API, backed by Redis.",
+        discussion: """
+            Every option may also be given in the environment variable named after it; an option on \
+            the command line wins. Secrets are best given in the environment or in a file (the \
+            *_FILE variants), never on a command line others can read.
+            """
+    )
+
+    @Option(help: "Address to listen on. Env: STOCKYARD_HOST (default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free one. Env: STOCKYARD_PORT (default 8080).")
+    var port: String?
+
+    @Option(help: "Redis URL, redis://[:password@]host[:port][/db]. Env: STOCKYARD_REDIS_URL (default redis://127.0.0.1:6379).")
+    var redisURL: String?
+
+    @Option(help: "Prefix of every Redis key. Env: STOCKYARD_REDIS_PREFIX (default stockyard).")
+    var redisPrefix: String?
+
+    @Option(help: "Bearer token for admin routes (required). Env: STOCKYARD_ADMIN_TOKEN, or STOCKYARD_ADMIN_TOKEN_FILE naming a file.")
+    var adminToken: String?
+
+    @Option(help: "Extra bearer token accepted by POST /v1/events only. Env: STOCKYARD_INGEST_TOKEN.")
+    var ingestToken: String?
+
+    @Option(help: "Bearer token required by read routes; they are open when unset. Env: STOCKYARD_READ_TOKEN.")
+    var readToken: String?
+
+    @Option(help: "Largest request body in bytes. Env: STOCKYARD_MAX_BODY_BYTES (default 8388608).")
+    var maxBodyBytes: String?
+
+    @Option(help: "Days an order line's state is kept after its last change. Env: STOCKYARD_LINE_RETENTION_DAYS (default 120).")
+    var lineRetentionDays: String?
+
+    @Option(help: "Days the journal Stream keeps entries. Env: STOCKYARD_JOURNAL_RETENTION_DAYS (default 7).")
+    var journalRetentionDays: String?
+
+    @Option(help: "Most entries the writer stores in one group commit. Env: STOCKYARD_MAX_BATCH_EVENTS (default 20000).")
+    var maxBatchEvents: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Env: STOCKYARD_LOG_LEVEL (default info).")
+    var logLevel: String?
+
+    @Option(help: "Log format: json or text. Env: STOCKYARD_LOG_FORMAT (default json).")
+    var logFormat: String?
+
+    func run() async throws {
+        let settings: Settings
+        do {
+            settings = try Settings(self, environment: ProcessInfo.processInfo.environment)
+        } catch let error as SettingError {
+            throw ValidationError(error.message)
+        }
+        let level = settings.logLevel
+        switch settings.logFormat {
+        case .json:
+            LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
+        case .text:
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        }
+        let logger = Logger(label: "stockyard")
+        logger.info(
+            "starting",
+            metadata: [
+                "redis": "\(settings.server.redis.host):\(settings.server.redis.port)/\(settings.server.redis.database)",
+                "prefix": "\(settings.server.redis.keyPrefix)",
+            ])
+        let app = StockyardServer.makeApplication(configuration: settings.server, logger: logger)
+        try await app.runService()
+    }
+}
+
+/// A setting that cannot be used, named in the message.
+struct SettingError: Error {
+    var message: String
+}
+
+/// The resolved settings: command line first, then environment, then defaults.
+struct Settings {
+    enum LogFormat: String { case json, text }
+
+    var server: ServerConfiguration
+    var logLevel: Logger.Level
+    var logFormat: LogFormat
+
+    init(_ serve: Serve, environment: [String: String]) throws(SettingError) {
+        func value(_ option: String?, _ variable: String) -> String? {
+            if let option { return option }
+            if let text = environment[variable], !text.isEmpty { return text }
+            return nil
+        }
+        func secret(_ option: String?, _ variable: String) throws(SettingError) -> String? {
+            if let direct = value(option, variable) { return direct }
+            guard let path = environment["\(variable)_FILE"], !path.isEmpty else { return nil }
+            guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw SettingError(message: "\(variable)_FILE: cannot read \(path)")
+            }
+            let trimmed = contents.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty else { throw SettingError(message: "\(variable)_FILE: \(path) is empty") }
+            return trimmed
+        }
+        func integer(_ option: String?, _ flag: String, _ variable: String, default fallback: Int, range: ClosedRange<Int>) throws(SettingError) -> Int {
+            guard let text = value(option, variable) else { return fallback }
+            guard let number = Int(text), range.contains(number) else {
+                throw SettingError(message: "--\(flag) / \(variable): '\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return number
+        }
+
+        let host = value(serve.host, "STOCKYARD_HOST") ?? "127.0.0.1"
+        let port = try integer(serve.port, "port", "STOCKYARD_PORT", default: 8080, range: 0...65_535)
+        let redisURL = value(serve.redisURL, "STOCKYARD_REDIS_URL") ?? "redis://127.0.0.1:6379"
+        let prefix = value(serve.redisPrefix, "STOCKYARD_REDIS_PREFIX") ?? "stockyard"
+        guard !prefix.isEmpty, prefix.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+            throw SettingError(message: "--redis-prefix / STOCKYARD_REDIS_PREFIX: use letters, digits, '-', '_' or '.'")
+        }
+        let redis: RedisConfiguration
+        do {
+            redis = try RedisConfiguration(url: redisURL, keyPrefix: prefix)
+        } catch {
+            throw SettingError(message: "--redis-url / STOCKYARD_REDIS_URL: \(error.message)")
+        }
+        guard let adminToken = try secret(serve.adminToken, "STOCKYARD_ADMIN_TOKEN") else {
+            throw SettingError(message: "--admin-token / STOCKYARD_ADMIN_TOKEN is required (admin routes need a bearer token)")
+        }
+        guard adminToken.count >= 16 else {
+            throw SettingError(message: "--admin-token / STOCKYARD_ADMIN_TOKEN must be at least 16 characters")
+        }
+        let maxBody = try integer(serve.maxBodyBytes, "max-body-bytes", "STOCKYARD_MAX_BODY_BYTES", default: 8 * 1024 * 1024, range: 1024...(256 * 1024 * 1024))
+        let retention = try integer(serve.lineRetentionDays, "line-retention-days", "STOCKYARD_LINE_RETENTION_DAYS", default: 120, range: 1...3650)
+        let journal = try integer(serve.journalRetentionDays, "journal-retention-days", "STOCKYARD_JOURNAL_RETENTION_DAYS", default: 7, range: 1...3650)
+        let batch = try integer(serve.maxBatchEvents, "max-batch-events", "STOCKYARD_MAX_BATCH_EVENTS", default: 20_000, range: 1...1_000_000)
+
+        let levelText = value(serve.logLevel, "STOCKYARD_LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: levelText) else {
+            throw SettingError(message: "--log-level / STOCKYARD_LOG_LEVEL: '\(levelText)' is not a log level")
+        }
+        let formatText = value(serve.logFormat, "STOCKYARD_LOG_FORMAT") ?? "json"
+        guard let format = LogFormat(rawValue: formatText) else {
+            throw SettingError(message: "--log-format / STOCKYARD_LOG_FORMAT: '\(formatText)' is not json or text")
+        }
+        logLevel = level
+        logFormat = format
+        server = ServerConfiguration(
+            host: host,
+            port: port,
+            redis: redis,
+            adminToken: adminToken,
+            ingestToken: value(serve.ingestToken, "STOCKYARD_INGEST_TOKEN"),
+            readToken: value(serve.readToken, "STOCKYARD_READ_TOKEN"),
+            maxBodyBytes: maxBody,
+            maxBatchEvents: batch,
+            lineRetentionSeconds: UInt32(retention * 86_400),
+            journalRetentionSeconds: Int64(journal) * 86_400
+        )
+    }
+}
