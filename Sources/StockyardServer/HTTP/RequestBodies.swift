@@ -19,6 +19,23 @@ struct FlexibleID: Decodable {
     }
 }
 
+/// A whole number; a fraction or a value out of range is refused with the field named.
+struct WholeNumber: Decodable {
+    var value: Int64
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(Int64.self) {
+            value = number
+        } else if (try? container.decode(Double.self)) != nil {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "must be a whole number within ±9223372036854775807")
+        } else {
+            throw DecodingError.typeMismatch(
+                Int64.self, .init(codingPath: container.codingPath, debugDescription: "expected a whole number"))
+        }
+    }
+}
+
 /// A channel name, refused when unknown.
 struct ChannelName: Decodable {
     var channel: Channel
@@ -61,14 +78,14 @@ struct EventsBody: Decodable {
         var listing_id: FlexibleID
         var order_id: FlexibleID
         var line_id: FlexibleID
-        var quantity: Int64
+        var quantity: WholeNumber
         var version: VersionValue
         var location_id: FlexibleID?
 
         var saleEvent: SaleEvent {
             SaleEvent(
                 channel: channel.channel, listingID: listing_id.value, orderID: order_id.value, lineID: line_id.value,
-                quantity: quantity, version: version.value, locationID: location_id?.value)
+                quantity: quantity.value, version: version.value, locationID: location_id?.value)
         }
     }
 
@@ -79,7 +96,7 @@ struct ListingsBody: Decodable {
     struct Listing: Decodable {
         struct Component: Decodable {
             var item_id: FlexibleID
-            var quantity: Int64
+            var quantity: WholeNumber
         }
 
         var channel: ChannelName
@@ -96,7 +113,7 @@ struct StockBody: Decodable {
     struct Setting: Decodable {
         var item_id: FlexibleID
         var location_id: FlexibleID
-        var zoho_on_hand: Int64
+        var zoho_on_hand: WholeNumber
     }
 
     var stock: [Setting]
@@ -106,10 +123,10 @@ struct RulesBody: Decodable {
     struct Rule: Decodable {
         var channel: ChannelName
         var listing_id: FlexibleID?
-        var safety_stock: Int64?
+        var safety_stock: WholeNumber?
         var percentage: Double?
-        var max: Int64?
-        var floor: Int64?
+        var max: WholeNumber?
+        var floor: WholeNumber?
         var locations: [FlexibleID]?
     }
 

@@ -79,7 +79,7 @@ struct StockyardAPI: Sendable {
             case (let item?, nil):
                 target = .item(item.value)
             case (nil, let components?):
-                target = .bundle(components.map { BundleComponent(itemID: $0.item_id.value, quantity: $0.quantity) })
+                target = .bundle(components.map { BundleComponent(itemID: $0.item_id.value, quantity: $0.quantity.value) })
             default:
                 throw APIError(
                     .badRequest, .invalidField, "give either item_id or components, not both or neither",
@@ -116,12 +116,12 @@ struct StockyardAPI: Sendable {
                     throw APIError(.badRequest, .invalidField, problem.message, field: "stock[\(index)].\(field)")
                 }
             }
-            guard abs(raw.zoho_on_hand) <= Limits.maxStock else {
+            guard abs(raw.zoho_on_hand.value) <= Limits.maxStock else {
                 throw APIError(
                     .badRequest, .invalidField, "zoho_on_hand must be within ±\(Limits.maxStock)",
                     field: "stock[\(index)].zoho_on_hand")
             }
-            settings.append(StockSetting(itemID: raw.item_id.value, locationID: raw.location_id.value, zohoOnHand: raw.zoho_on_hand))
+            settings.append(StockSetting(itemID: raw.item_id.value, locationID: raw.location_id.value, zohoOnHand: raw.zoho_on_hand.value))
         }
         _ = try await submit(.stock(settings), path: "stock", context: context)
         return jsonResponse("{\"stored\":\(settings.count)}")
@@ -143,8 +143,8 @@ struct StockyardAPI: Sendable {
                 hundredths = Int64(scaled)
             }
             let rule = AllocationRule(
-                channel: raw.channel.channel, listingID: raw.listing_id?.value, safetyStock: raw.safety_stock ?? 0,
-                percentageHundredths: hundredths, maximum: raw.max, floor: raw.floor ?? 0,
+                channel: raw.channel.channel, listingID: raw.listing_id?.value, safetyStock: raw.safety_stock?.value ?? 0,
+                percentageHundredths: hundredths, maximum: raw.max?.value, floor: raw.floor?.value ?? 0,
                 locations: raw.locations?.map(\.value) ?? [])
             if let problem = rule.validate() {
                 throw APIError(.badRequest, .invalidField, problem.message, field: "rules[\(index)].\(problem.field)")

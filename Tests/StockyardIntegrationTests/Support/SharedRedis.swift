@@ -1,0 +1,20 @@
+import Foundation
+import StockyardRedis
+
+/// The Redis most tests share, each under a key prefix of its own: the one `ops/test` started
+/// (`STOCKYARD_TEST_REDIS_URL`), or else one started for this test process.
+enum SharedRedis {
+    private static let own: RedisServer? = {
+        if ProcessInfo.processInfo.environment["STOCKYARD_TEST_REDIS_URL"] != nil { return nil }
+        return try! RedisServer()
+    }()
+
+    static var url: String {
+        if let url = ProcessInfo.processInfo.environment["STOCKYARD_TEST_REDIS_URL"] { return url }
+        return own!.url
+    }
+
+    static func configuration(prefix: String = "test-\(UUID().uuidString.prefix(8))") throws -> RedisConfiguration {
+        try RedisConfiguration(url: url, keyPrefix: prefix)
+    }
+}
