@@ -28,7 +28,12 @@ let package = Package(
     ],
     targets: [
         // Pure core: ledger, listing map, allocation, netting. No I/O.
-        .target(name: "StockyardCore", swiftSettings: swiftSettings),
+        .target(
+            name: "StockyardCore",
+            // The core is single-threaded by contract (one writer, readers behind a lock), so the
+            // runtime's dynamic exclusivity checks only cost time on the hot path.
+            swiftSettings: swiftSettings + [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+        ),
 
         // C libraries.
         .systemLibrary(

@@ -5,7 +5,7 @@ extension Ledger {
     public func upsertListing(_ map: ListingMap, now: UInt32) throws(ValidationProblem) -> [(SaleEvent, EventOutcome)] {
         precondition(inBatch, "upsertListing needs a batch")
         if let problem = map.validate() { throw problem }
-        let listing = listings.intern(map.key)
+        let listing = internListing(map.key)
         let parts: [Part]
         switch map.target {
         case .item(let itemID):
@@ -13,18 +13,22 @@ extension Ledger {
         case .bundle(let components):
             parts = components.map { Part(item: items.intern($0.itemID), units: Int32($0.quantity)) }
         }
-        let mapping = Mapping(
-            parts: parts,
-            locations: map.locations.map { locations.intern($0) },
-            isBundle: map.isBundle)
+        let locationIDs = map.locations.map { locations.intern($0) }
+        var mappingRows: [UInt32] = []
+        mappingRows.reserveCapacity(locationIDs.count * parts.count)
+        for location in locationIDs {
+            for part in parts { mappingRows.append(row(item: part.item, location: location)) }
+        }
+        let mapping = Mapping(parts: parts, locations: locationIDs, isBundle: map.isBundle, rows: mappingRows)
         while mappings.count <= Int(listing) {
             mappings.append(nil)
             publishedMappings.append(nil)
         }
         if mappings[Int(listing)] != mapping {
-            forgetConsumptions(listing)
             undo.append(.mapping(listing, mappings[Int(listing)]))
+            adminChanges = true
             mappings[Int(listing)] = mapping
+            forgetConsumptions(listing)
         }
         guard let waiting = parked[listing] else { return [] }
         parked[listing] = nil
@@ -38,7 +42,7 @@ extension Ledger {
         precondition(inBatch, "setOnHand needs a batch")
         if let problem = Limits.validateID(itemID, field: "item_id") { throw problem }
         if let problem = Limits.validateID(locationID, field: "location_id") { throw problem }
-        guard abs(quantity) <= Limits.maxStock else {
+        guard (-Limits.maxStock...Limits.maxStock).contains(quantity) else {
             throw ValidationProblem(field: "zoho_on_hand", message: "zoho_on_hand must be within ±\(Limits.maxStock)")
         }
         let row = row(item: items.intern(itemID), location: locations.intern(locationID))
@@ -51,10 +55,12 @@ extension Ledger {
         if let problem = rule.validate() { throw problem }
         let key = RuleKey(
             channel: rule.channel,
-            listing: rule.listingID.map { listings.intern(ListingKey(channel: rule.channel, listingID: $0)) } ?? .max)
+            listing: rule.listingID.map { internListing(ListingKey(channel: rule.channel, listingID: $0)) } ?? .max)
         let value = Rule(rule: rule, locations: rule.locations.map { locations.intern($0) })
         undo.append(.rule(key, rules[key]))
+        adminChanges = true
         rules[key] = value
+        refreshRuleShortcuts()
     }
 
     /// Forgets order lines whose last change is older than the retention. Stock is not touched:

@@ -7,45 +7,45 @@ extension Ledger {
         if let problem = event.validate() {
             return EventOutcome(.invalid, problem: problem)
         }
-        let listing = listings.intern(ListingKey(channel: event.channel, listingID: event.listingID))
+        let listing = listingID(event.channel, event.listingID)
         let quantity = Int32(event.quantity)
+        let version = event.version
 
-        buildLineKey(event)
-        return keyScratch.withUnsafeBytes { key -> EventOutcome in
+        buildLineKey(event.channel, event.orderID, event.lineID)
+        let (found, hash) = keyScratch.withUnsafeBytes { key -> (UInt32?, UInt64) in
             let hash = LineTable.hash(key)
-            let found = lines.find(key, hash: hash)
-            if let index = found, lines[index].live {
-                return update(index, event: event, listing: listing, quantity: quantity, now: now)
-            }
-            guard let mapping = mappings[safe: listing] else {
-                park(event, listing: listing)
-                return EventOutcome(.unmapped)
-            }
-            let location: UInt32
-            switch chooseLocation(mapping, channel: event.channel, listing: listing, quantity: quantity, requested: event.locationID) {
-            case .success(let chosen): location = chosen
-            case .failure(let problem): return EventOutcome(.invalid, problem: problem)
-            }
-            let consumption = consumption(listing: listing, mapping: mapping, location: location)
-            move(consumptions[Int(consumption)], lineUnits: -Int64(quantity))
-            if let index = found {
-                let old = lines[index]
-                undo.append(.lineChanged(index, old))
-                var record = old
-                record.live = true
-                record.consumption = consumption
-                record.quantity = quantity
-                record.version = event.version
-                record.touched = now
-                lines[index] = record
-            } else {
-                let index = lines.insert(
-                    key, hash: hash, consumption: consumption, quantity: quantity,
-                    version: event.version, touched: now)
-                undo.append(.lineInserted(index))
-            }
-            return EventOutcome(.applied)
+            return (lines.find(key, hash: hash), hash)
         }
+        if let index = found, lines[index].live {
+            return update(index, event: event, listing: listing, quantity: quantity, now: now)
+        }
+        guard let mapping = mappings[safe: listing] else {
+            park(event, listing: listing)
+            return EventOutcome(.unmapped)
+        }
+        let consumption: UInt32
+        switch chooseConsumption(mapping, channel: event.channel, listing: listing, quantity: quantity, requested: event.locationID) {
+        case .success(let chosen): consumption = chosen
+        case .failure(let problem): return EventOutcome(.invalid, problem: problem)
+        }
+        move(consumption, lineUnits: -Int64(quantity))
+        if let index = found {
+            let old = lines[index]
+            undo.append(.lineChanged(index, old))
+            var record = old
+            record.live = true
+            record.consumption = consumption
+            record.quantity = quantity
+            record.version = version
+            record.touched = now
+            lines[index] = record
+        } else {
+            let index = keyScratch.withUnsafeBytes { key in
+                lines.insert(key, hash: hash, consumption: consumption, quantity: quantity, version: version, touched: now)
+            }
+            undo.append(.lineInserted(index))
+        }
+        return EventOutcome(.applied)
     }
 
     private func update(
@@ -55,8 +55,7 @@ extension Ledger {
         if event.version < old.version {
             return EventOutcome(.stale)
         }
-        let current = consumptions[Int(old.consumption)]
-        let sameListing = current.listing == listing
+        let sameListing = consumptionInfo[Int(old.consumption)].listing == listing
         if event.version == old.version {
             if sameListing && quantity == old.quantity {
                 return EventOutcome(.duplicate)
@@ -66,20 +65,18 @@ extension Ledger {
         }
         var record = old
         if sameListing {
-            move(current, lineUnits: Int64(old.quantity) - Int64(quantity))
+            move(old.consumption, lineUnits: Int64(old.quantity) - Int64(quantity))
         } else {
             guard let mapping = mappings[safe: listing] else {
                 park(event, listing: listing)
                 return EventOutcome(.unmapped)
             }
-            let location: UInt32
-            switch chooseLocation(mapping, channel: event.channel, listing: listing, quantity: quantity, requested: event.locationID) {
-            case .success(let chosen): location = chosen
+            switch chooseConsumption(mapping, channel: event.channel, listing: listing, quantity: quantity, requested: event.locationID) {
+            case .success(let chosen): record.consumption = chosen
             case .failure(let problem): return EventOutcome(.invalid, problem: problem)
             }
-            move(current, lineUnits: Int64(old.quantity))
-            record.consumption = consumption(listing: listing, mapping: mapping, location: location)
-            move(consumptions[Int(record.consumption)], lineUnits: -Int64(quantity))
+            move(old.consumption, lineUnits: Int64(old.quantity))
+            move(record.consumption, lineUnits: -Int64(quantity))
         }
         undo.append(.lineChanged(index, old))
         record.quantity = quantity
@@ -89,12 +86,26 @@ extension Ledger {
         return EventOutcome(.applied)
     }
 
+    /// The listing's id, interned on first sight, looked up from its bytes.
+    @inline(__always)
+    func listingID(_ channel: Channel, _ listingID: String) -> UInt32 {
+        listingScratch.removeAll(keepingCapacity: true)
+        listingScratch.append(channel.rawValue)
+        appendUTF8(listingID, to: &listingScratch)
+        let found = listingScratch.withUnsafeBytes { bytes in
+            listingIndex.find(bytes, hash: LineTable.hash(bytes))
+        }
+        return found ?? internListing(ListingKey(channel: channel, listingID: listingID))
+    }
+
     /// Moves `lineUnits` listing units back into stock (negative: out of stock) at every row the
     /// consumption draws on.
     @inline(__always)
-    func move(_ consumption: Consumption, lineUnits: Int64) {
+    func move(_ consumption: UInt32, lineUnits: Int64) {
         guard lineUnits != 0 else { return }
-        for part in consumption.parts {
+        let info = consumptionInfo[Int(consumption)]
+        for position in Int(info.partsStart)..<Int(info.partsStart + info.partsCount) {
+            let part = consumptionParts[position]
             let delta = lineUnits * Int64(part.units)
             let before = rows[Int(part.row)].available
             updateRow(part.row) { $0.open += delta }
@@ -104,45 +115,60 @@ extension Ledger {
         }
     }
 
-    private func buildLineKey(_ event: SaleEvent) {
+    @inline(__always)
+    private func buildLineKey(_ channel: Channel, _ orderID: String, _ lineID: String) {
         keyScratch.removeAll(keepingCapacity: true)
-        keyScratch.append(event.channel.rawValue)
-        keyScratch.append(contentsOf: event.orderID.utf8)
+        keyScratch.append(channel.rawValue)
+        appendUTF8(orderID, to: &keyScratch)
         keyScratch.append(0x1F)
-        keyScratch.append(contentsOf: event.lineID.utf8)
+        appendUTF8(lineID, to: &keyScratch)
     }
 
-    /// The first eligible location that can serve the whole line, else the first eligible one.
-    func chooseLocation(
+    /// The consumption for a new line: at the first eligible location that can serve the whole
+    /// line, else at the first eligible one; or at the location the event names.
+    func chooseConsumption(
         _ mapping: Mapping, channel: Channel, listing: UInt32, quantity: Int32, requested: String?
     ) -> Result<UInt32, ValidationProblem> {
-        if requested == nil && mapping.locations.count == 1 {
-            return .success(mapping.locations[0])
-        }
         if let requested {
-            guard let location = locations[requested], mapping.locations.contains(location) else {
+            guard let location = locations[requested], let slot = mapping.locations.firstIndex(of: location) else {
                 return .failure(
                     ValidationProblem(
                         field: "location_id",
                         message: "location_id \(requested) is not one of the listing's locations"))
             }
-            return .success(location)
+            return .success(consumption(listing: listing, mapping: mapping, slot: slot))
         }
-        let candidates = eligibleLocations(mapping, rule: rules[RuleKey(channel: channel, listing: listing)] ?? rules[.channelDefault(channel)])
-        for location in candidates {
-            var fits = true
-            for part in mapping.parts {
-                let needed = Int64(quantity) * Int64(part.units)
-                let key = UInt64(part.item) << 32 | UInt64(location)
-                let available = rowIndex[key].map { rows[Int($0)].available } ?? 0
-                if available < needed {
-                    fits = false
-                    break
+        if mapping.locations.count == 1 {
+            return .success(consumption(listing: listing, mapping: mapping, slot: 0))
+        }
+        let rule = writerRule(channel: channel, listing: listing)
+        if let rule, !rule.locations.isEmpty {
+            // The rule names the eligible locations, in its priority order.
+            var first: Int?
+            for location in rule.locations {
+                guard let slot = mapping.locations.firstIndex(of: location) else { continue }
+                if first == nil { first = slot }
+                if fits(mapping, slot: slot, quantity: quantity) {
+                    return .success(consumption(listing: listing, mapping: mapping, slot: slot))
                 }
             }
-            if fits { return .success(location) }
+            if let first {
+                return .success(consumption(listing: listing, mapping: mapping, slot: first))
+            }
         }
-        return .success(candidates[0])
+        for slot in mapping.locations.indices where fits(mapping, slot: slot, quantity: quantity) {
+            return .success(consumption(listing: listing, mapping: mapping, slot: slot))
+        }
+        return .success(consumption(listing: listing, mapping: mapping, slot: 0))
+    }
+
+    /// Whether every part of a line of `quantity` units is available at the mapping's location slot.
+    private func fits(_ mapping: Mapping, slot: Int, quantity: Int32) -> Bool {
+        let base = slot * mapping.parts.count
+        for (index, part) in mapping.parts.enumerated() where rows[Int(mapping.rows[base + index])].available < Int64(quantity) * Int64(part.units) {
+            return false
+        }
+        return true
     }
 
     /// The listing's locations allowed by the rule, in the rule's priority order when it names
@@ -153,28 +179,48 @@ extension Ledger {
         return allowed.isEmpty ? mapping.locations : allowed
     }
 
-    func consumption(listing: UInt32, mapping: Mapping, location: UInt32) -> UInt32 {
-        let cacheKey = UInt64(listing) << 32 | UInt64(location)
-        if let cached = consumptionCache[cacheKey], Int(cached) < consumptions.count,
-            consumptions[Int(cached)].listing == listing, consumptions[Int(cached)].location == location
-        {
-            return cached
+    /// The consumption of a listing at one of its location slots, made on first use.
+    func consumption(listing: UInt32, mapping: Mapping, slot: Int) -> UInt32 {
+        let location = mapping.locations[slot]
+        if Int(listing) < mappingConsumptions.count, slot < mappingConsumptions[Int(listing)].count {
+            let cached = mappingConsumptions[Int(listing)][slot]
+            if cached != .max, Int(cached) < consumptionInfo.count, consumptionInfo[Int(cached)].listing == listing,
+                consumptionInfo[Int(cached)].location == location
+            {
+                return cached
+            }
         }
         var parts: [RowPart] = []
         parts.reserveCapacity(mapping.parts.count)
-        for part in mapping.parts {
-            parts.append(RowPart(row: row(item: part.item, location: location), units: part.units))
+        let base = slot * mapping.parts.count
+        for (index, part) in mapping.parts.enumerated() {
+            parts.append(RowPart(row: mapping.rows[base + index], units: part.units))
         }
-        let consumption = Consumption(listing: listing, location: location, parts: parts)
-        if let index = consumptionIndex[consumption] {
-            consumptionCache[cacheKey] = index
-            return index
+        let index = addConsumption(Consumption(listing: listing, location: location, parts: parts), undoable: true)
+        if Int(listing) < mappingConsumptions.count, slot < mappingConsumptions[Int(listing)].count {
+            mappingConsumptions[Int(listing)][slot] = index
         }
-        let index = UInt32(consumptions.count)
-        consumptionCache[cacheKey] = index
-        consumptions.append(consumption)
+        return index
+    }
+
+    /// Adds a consumption, or finds the same one already there.
+    func addConsumption(_ consumption: Consumption, undoable: Bool) -> UInt32 {
+        if let index = consumptionIndex[consumption] { return index }
+        let index = appendConsumption(consumption)
         consumptionIndex[consumption] = index
-        undo.append(.consumptionAdded(index))
+        if undoable { undo.append(.consumptionAdded(index)) }
+        return index
+    }
+
+    /// Appends a consumption at the next index, without looking for an equal one.
+    func appendConsumption(_ consumption: Consumption) -> UInt32 {
+        let index = UInt32(consumptions.count)
+        consumptions.append(consumption)
+        consumptionInfo.append(
+            ConsumptionInfo(
+                listing: consumption.listing, location: consumption.location,
+                partsStart: UInt32(consumptionParts.count), partsCount: UInt32(consumption.parts.count)))
+        consumptionParts.append(contentsOf: consumption.parts)
         return index
     }
 
@@ -183,6 +229,13 @@ extension Ledger {
         parkedTotal += 1
         undo.append(.parked(listing))
     }
+}
+
+/// Appends a string's UTF-8 bytes, copying them in one go when they are contiguous.
+@inline(__always)
+func appendUTF8(_ text: String, to bytes: inout [UInt8]) {
+    let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes.append(contentsOf: $0) }
+    if copied == nil { bytes.append(contentsOf: text.utf8) }
 }
 
 extension ContiguousArray where Element == Mapping? {

@@ -26,7 +26,7 @@ extension Ledger {
     public func restoreConsumption(
         index: UInt32, listing: ListingKey, locationID: String, parts: [(itemID: String, units: Int64)]
     ) {
-        let listingID = listings.intern(listing)
+        let listingID = internListing(listing)
         let location = locations.intern(locationID)
         let consumption = Consumption(
             listing: listingID,
@@ -34,14 +34,13 @@ extension Ledger {
             parts: parts.map { RowPart(row: row(item: items.intern($0.itemID), location: location), units: Int32($0.units)) })
         while consumptions.count < Int(index) {
             // A gap (never referenced by a stored line): keep indices aligned.
-            consumptions.append(Consumption(listing: listingID, location: location, parts: []))
+            consumptions.append(Consumption(listing: .max, location: .max, parts: []))
+            consumptionInfo.append(ConsumptionInfo(listing: .max, location: .max, partsStart: UInt32(consumptionParts.count), partsCount: 0))
         }
         if consumptions.count == Int(index) {
-            consumptions.append(consumption)
-        } else {
-            consumptions[Int(index)] = consumption
+            if consumptionIndex[consumption] == nil { consumptionIndex[consumption] = index }
+            _ = appendConsumption(consumption)
         }
-        consumptionIndex[consumption] = index
     }
 
     public var consumptionCount: Int { consumptions.count }
@@ -64,7 +63,7 @@ extension Ledger {
 
     public func restoreParked(_ listing: ListingKey, events: [SaleEvent]) {
         guard !events.isEmpty else { return }
-        let id = listings.intern(listing)
+        let id = internListing(listing)
         parked[id, default: []].append(contentsOf: events)
         parkedTotal += events.count
     }

@@ -26,6 +26,8 @@ public final class Ledger {
     var items = Interner<String>()
     var locations = Interner<String>()
     var listings = Interner<ListingKey>()
+    /// Listing ids by the bytes `channel, listing id`, for the hot path.
+    var listingIndex = ByteKeyIndex()
 
     // Stock rows: the writer's working figures and the committed figures readers see.
     var rows: ContiguousArray<StockFigures> = []
@@ -43,13 +45,20 @@ public final class Ledger {
     var publishedMappings: ContiguousArray<Mapping?> = []
     var rules: [RuleKey: Rule] = [:]
     var publishedRules: [RuleKey: Rule] = [:]
+    /// Each channel's default rule (by raw value), and whether any listing has its own rule.
+    var channelRules: [Rule?] = Array(repeating: nil, count: 8)
+    var hasListingRules = false
 
     // Order lines and what they consume.
     var lines: LineTable
     var consumptions: ContiguousArray<Consumption> = []
     var consumptionIndex: [Consumption: UInt32] = [:]
-    /// The consumption last used per listing × location, dropped when the listing's map changes.
-    var consumptionCache: [UInt64: UInt32] = [:]
+    /// The consumptions' parts in one flat array, for the hot path.
+    var consumptionInfo: ContiguousArray<ConsumptionInfo> = []
+    var consumptionParts: ContiguousArray<RowPart> = []
+    /// Per listing, the consumption used at each of its locations (`UInt32.max`: none yet);
+    /// reset when the listing's map changes.
+    var mappingConsumptions: ContiguousArray<[UInt32]> = []
 
     // Events waiting for a listing map, by listing.
     var parked: [UInt32: [SaleEvent]] = [:]
@@ -57,16 +66,20 @@ public final class Ledger {
 
     // The batch being staged.
     var undo: [UndoEntry] = []
+    var touchedRows: [UInt32] = []
+    var adminChanges = false
     var stagedConflicts: [SaleEvent] = []
     var batchOversells = 0
     var inBatch = false
     var expiryCursor = 0
     var keyScratch: [UInt8] = []
+    var listingScratch: [UInt8] = []
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         self.lines = LineTable(capacity: configuration.expectedLines)
         keyScratch.reserveCapacity(2 * Limits.maxIDLength + 2)
+        listingScratch.reserveCapacity(Limits.maxIDLength + 1)
     }
 
     // MARK: Batches
@@ -76,6 +89,7 @@ public final class Ledger {
         let undoCount: Int
         let conflictCount: Int
         let oversells: Int
+        let touchedRowCount: Int
     }
 
     /// Starts staging a batch.
@@ -83,12 +97,16 @@ public final class Ledger {
         precondition(!inBatch, "a batch is already being staged")
         inBatch = true
         undo.removeAll(keepingCapacity: true)
+        touchedRows.removeAll(keepingCapacity: true)
         stagedConflicts.removeAll(keepingCapacity: true)
         batchOversells = 0
+        adminChanges = false
     }
 
     public func savepoint() -> Savepoint {
-        Savepoint(undoCount: undo.count, conflictCount: stagedConflicts.count, oversells: batchOversells)
+        Savepoint(
+            undoCount: undo.count, conflictCount: stagedConflicts.count, oversells: batchOversells,
+            touchedRowCount: touchedRows.count)
     }
 
     /// Undoes everything staged since the savepoint.
@@ -97,33 +115,38 @@ public final class Ledger {
             revert(undo.removeLast())
         }
         stagedConflicts.removeSubrange(savepoint.conflictCount...)
+        touchedRows.removeSubrange(savepoint.touchedRowCount...)
         batchOversells = savepoint.oversells
     }
 
     /// Undoes the whole batch.
     public func rollbackBatch() {
         precondition(inBatch, "no batch is being staged")
-        rollback(to: Savepoint(undoCount: 0, conflictCount: 0, oversells: 0))
+        rollback(to: Savepoint(undoCount: 0, conflictCount: 0, oversells: 0, touchedRowCount: 0))
         inBatch = false
     }
 
     /// Makes the staged changes visible to readers.
     public func commitBatch() {
         precondition(inBatch, "no batch is being staged")
-        for entry in undo {
-            switch entry {
-            case .row(let row, _):
-                published[Int(row)] = rows[Int(row)]
-                rowExists[Int(row)] = true
-            case .mapping(let listing, _):
-                publishedMappings[Int(listing)] = mappings[Int(listing)]
-            case .rule(let key, _):
-                publishedRules[key] = rules[key]
-            default:
-                break
+        for row in touchedRows {
+            published[Int(row)] = rows[Int(row)]
+            rowExists[Int(row)] = true
+        }
+        if adminChanges {
+            for entry in undo {
+                switch entry {
+                case .mapping(let listing, _):
+                    publishedMappings[Int(listing)] = mappings[Int(listing)]
+                case .rule(let key, _):
+                    publishedRules[key] = rules[key]
+                default:
+                    break
+                }
             }
         }
         undo.removeAll(keepingCapacity: true)
+        touchedRows.removeAll(keepingCapacity: true)
         stagedConflicts.removeAll(keepingCapacity: true)
         inBatch = false
         if lines.deadCount > 1024 && lines.deadCount * 4 > lines.records.count {
@@ -150,10 +173,11 @@ public final class Ledger {
             rows[Int(row)] = old
             noteNet(row)
         case .mapping(let listing, let old):
-            forgetConsumptions(listing)
             mappings[Int(listing)] = old
+            forgetConsumptions(listing)
         case .rule(let key, let old):
             rules[key] = old
+            refreshRuleShortcuts()
         case .parked(let listing):
             parked[listing]?.removeLast()
             if parked[listing]?.isEmpty == true { parked[listing] = nil }
@@ -164,16 +188,46 @@ public final class Ledger {
         case .consumptionAdded(let index):
             let consumption = consumptions.removeLast()
             precondition(Int(index) == consumptions.count)
-            consumptionIndex[consumption] = nil
+            if consumptionIndex[consumption] == index { consumptionIndex[consumption] = nil }
+            let info = consumptionInfo.removeLast()
+            consumptionParts.removeSubrange(Int(info.partsStart)...)
         }
     }
 
-    /// Drops cached consumptions of a listing whose map changes.
+    /// Resets the consumptions cached for a listing whose map changes.
     func forgetConsumptions(_ listing: UInt32) {
-        guard let mapping = mappings[safe: listing] else { return }
-        for location in mapping.locations {
-            consumptionCache[UInt64(listing) << 32 | UInt64(location)] = nil
+        while mappingConsumptions.count <= Int(listing) { mappingConsumptions.append([]) }
+        let count = mappings[safe: listing]?.locations.count ?? 0
+        mappingConsumptions[Int(listing)] = Array(repeating: .max, count: count)
+    }
+
+    /// Interns a listing in both the name table and the byte index.
+    func internListing(_ key: ListingKey) -> UInt32 {
+        if let id = listings[key] { return id }
+        let id = listings.intern(key)
+        listingScratch.removeAll(keepingCapacity: true)
+        listingScratch.append(key.channel.rawValue)
+        listingScratch.append(contentsOf: key.listingID.utf8)
+        let indexed = listingScratch.withUnsafeBytes { bytes in
+            listingIndex.insert(bytes, hash: LineTable.hash(bytes))
         }
+        precondition(indexed == id, "listing indexes out of step")
+        return id
+    }
+
+    /// Keeps the per-channel rule shortcuts in step with `rules`.
+    func refreshRuleShortcuts() {
+        for channel in Channel.allCases {
+            channelRules[Int(channel.rawValue)] = rules[.channelDefault(channel)]
+        }
+        hasListingRules = rules.keys.contains { $0.listing != .max }
+    }
+
+    /// The rule in force for a listing on a channel, as the writer sees it.
+    @inline(__always)
+    func writerRule(channel: Channel, listing: UInt32) -> Rule? {
+        if hasListingRules, let rule = rules[RuleKey(channel: channel, listing: listing)] { return rule }
+        return channelRules[Int(channel.rawValue)]
     }
 
     // MARK: Rows
@@ -200,6 +254,7 @@ public final class Ledger {
     func updateRow(_ row: UInt32, _ change: (inout StockFigures) -> Void) {
         let old = rows[Int(row)]
         undo.append(.row(row, old))
+        touchedRows.append(row)
         change(&rows[Int(row)])
         if rows[Int(row)].open != old.open { noteNet(row) }
     }
@@ -227,6 +282,16 @@ struct Mapping: Hashable {
     var parts: [Part]
     var locations: [UInt32]
     var isBundle: Bool
+    /// Row of each part at each location: `rows[location index * parts.count + part index]`.
+    var rows: [UInt32]
+}
+
+/// Where a consumption's parts lie in the flat parts array.
+struct ConsumptionInfo {
+    var listing: UInt32
+    var location: UInt32
+    var partsStart: UInt32
+    var partsCount: UInt32
 }
 
 struct Part: Hashable {

@@ -8,7 +8,18 @@ public enum Limits {
     public static let maxStock: Int64 = 1_000_000_000_000
 
     /// Checks an id: non-empty, bounded, no control characters (they separate key parts).
+    @inline(__always)
     public static func validateID(_ value: String, field: String) -> ValidationProblem? {
+        let clean = value.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard !bytes.isEmpty, bytes.count <= maxIDLength else { return false }
+            for byte in bytes where byte < 0x20 || byte == 0x7F { return false }
+            return true
+        }
+        if clean == true { return nil }
+        return describeProblem(value, field: field)
+    }
+
+    static func describeProblem(_ value: String, field: String) -> ValidationProblem? {
         if value.isEmpty {
             return ValidationProblem(field: field, message: "\(field) must not be empty")
         }

@@ -32,6 +32,8 @@ struct LineTable {
         while size < capacity * 10 / 7 { size <<= 1 }
         slots = ContiguousArray(repeating: 0, count: size)
         mask = size - 1
+        records.reserveCapacity(capacity)
+        arena.reserveCapacity(capacity * 24)
     }
 
     var liveCount: Int { records.count - deadCount }

@@ -100,6 +100,7 @@ import Testing
         let huge = Array(repeating: valid, count: 2_000)
         refused(try api.send("POST", "/v1/events", json: ["events": huge]), status: 413, code: "body_too_large", field: nil, "body over the limit")
         refused(try api.send("PUT", "/v1/stock", json: ["stock": [["item_id": "SKU-1", "location_id": "WH-A", "zoho_on_hand": 1.5]]]), status: 400, code: "invalid_field", field: "stock[0].zoho_on_hand", "fractional stock")
+        refused(try api.send("PUT", "/v1/stock", body: Array(#"{"stock":[{"item_id":"SKU-1","location_id":"WH-A","zoho_on_hand":-9223372036854775808}]}"#.utf8)), status: 400, code: "invalid_field", field: "stock[0].zoho_on_hand", "most negative stock")
         refused(try api.send("PUT", "/v1/listings", json: ["listings": [["channel": "shopify", "listing_id": "V-9", "item_id": "SKU-1", "locations": []]]]), status: 400, code: "invalid_field", field: "listings[0].locations", "listing without locations")
         refused(try api.send("PUT", "/v1/allocation-rules", json: ["rules": [["channel": "shopify", "percentage": 150]]]), status: 400, code: "invalid_field", field: "rules[0].percentage", "percentage over 100")
 

@@ -116,7 +116,7 @@ struct StockyardAPI: Sendable {
                     throw APIError(.badRequest, .invalidField, problem.message, field: "stock[\(index)].\(field)")
                 }
             }
-            guard abs(raw.zoho_on_hand.value) <= Limits.maxStock else {
+            guard (-Limits.maxStock...Limits.maxStock).contains(raw.zoho_on_hand.value) else {
                 throw APIError(
                     .badRequest, .invalidField, "zoho_on_hand must be within ±\(Limits.maxStock)",
                     field: "stock[\(index)].zoho_on_hand")

@@ -15,10 +15,12 @@ final class RedisServer: @unchecked Sendable {
     }
 
     deinit {
-        process?.terminate()
-        process?.waitUntilExit()
+        // No waiting here: this may run while the test process exits.
+        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
         try? FileManager.default.removeItem(at: directory)
     }
+
+    var processIdentifier: Int32 { process?.processIdentifier ?? 0 }
 
     var url: String { "redis://127.0.0.1:\(port)" }
 

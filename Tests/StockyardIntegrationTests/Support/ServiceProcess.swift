@@ -21,10 +21,8 @@ final class ServiceProcess: @unchecked Sendable {
     }
 
     deinit {
-        if let process, process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        // No waiting here: this may run while the test process exits.
+        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     var baseURL: String { "http://127.0.0.1:\(port)" }

@@ -6,8 +6,12 @@ import StockyardRedis
 enum SharedRedis {
     private static let own: RedisServer? = {
         if ProcessInfo.processInfo.environment["STOCKYARD_TEST_REDIS_URL"] != nil { return nil }
-        return try! RedisServer()
+        let server = try! RedisServer()
+        ownPID = server.processIdentifier
+        atexit { if ownPID > 0 { kill(ownPID, SIGKILL) } }
+        return server
     }()
+    nonisolated(unsafe) private static var ownPID: Int32 = 0
 
     static var url: String {
         if let url = ProcessInfo.processInfo.environment["STOCKYARD_TEST_REDIS_URL"] { return url }
