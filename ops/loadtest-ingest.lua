@@ -54,8 +54,8 @@ function setup(thread)
   threads[#threads + 1] = thread
 end
 
--- Worker threads.
-local sent, ok, applied, bad_statuses = 0, 0, 0, ""
+-- Worker threads. Globals, so that done() can read them with thread:get().
+sent, ok, applied, bad_statuses = 0, 0, 0, ""
 local statuses = {}
 
 function init(args)

@@ -1,5 +1,7 @@
 extension Ledger {
     /// Sets a listing's map, then replays the events parked for it, in the order they arrived.
+    /// A replayed event that no longer fits (its location is not on the new map) is `invalid`
+    /// and kept with the conflicts for a person.
     ///
     /// - Returns: the outcome of each replayed event.
     public func upsertListing(_ map: ListingMap, now: UInt32) throws(ValidationProblem) -> [(SaleEvent, EventOutcome)] {
@@ -34,7 +36,11 @@ extension Ledger {
         parked[listing] = nil
         parkedTotal -= waiting.count
         undo.append(.parkedCleared(listing, waiting))
-        return waiting.map { ($0, apply($0, now: now)) }
+        return waiting.map { event in
+            let outcome = apply(event, now: now)
+            if outcome.result == .invalid { stagedConflicts.append(event) }
+            return (event, outcome)
+        }
     }
 
     /// Sets the stock Zoho confirms for an item at a location.

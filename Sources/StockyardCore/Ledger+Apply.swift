@@ -8,14 +8,11 @@ extension Ledger {
             return EventOutcome(.invalid, problem: problem)
         }
         let listing = listingID(event.channel, event.listingID)
+        buildLineKey(event.channel, event.orderID, event.lineID)
         let quantity = Int32(event.quantity)
         let version = event.version
-
-        buildLineKey(event.channel, event.orderID, event.lineID)
-        let (found, hash) = keyScratch.withUnsafeBytes { key -> (UInt32?, UInt64) in
-            let hash = LineTable.hash(key)
-            return (lines.find(key, hash: hash), hash)
-        }
+        let hash = LineTable.hash(keyScratch.bytes)
+        let found = lines.find(keyScratch.bytes, hash: hash)
         if let index = found, lines[index].live {
             return update(index, event: event, listing: listing, quantity: quantity, now: now)
         }
@@ -40,9 +37,8 @@ extension Ledger {
             record.touched = now
             lines[index] = record
         } else {
-            let index = keyScratch.withUnsafeBytes { key in
-                lines.insert(key, hash: hash, consumption: consumption, quantity: quantity, version: version, touched: now)
-            }
+            let index = lines.insert(
+                keyScratch.bytes, hash: hash, consumption: consumption, quantity: quantity, version: version, touched: now)
             undo.append(.lineInserted(index))
         }
         return EventOutcome(.applied)
@@ -89,12 +85,10 @@ extension Ledger {
     /// The listing's id, interned on first sight, looked up from its bytes.
     @inline(__always)
     func listingID(_ channel: Channel, _ listingID: String) -> UInt32 {
-        listingScratch.removeAll(keepingCapacity: true)
+        listingScratch.reset()
         listingScratch.append(channel.rawValue)
-        appendUTF8(listingID, to: &listingScratch)
-        let found = listingScratch.withUnsafeBytes { bytes in
-            listingIndex.find(bytes, hash: LineTable.hash(bytes))
-        }
+        listingScratch.append(listingID)
+        let found = listingIndex.find(listingScratch.bytes, hash: LineTable.hash(listingScratch.bytes))
         return found ?? internListing(ListingKey(channel: channel, listingID: listingID))
     }
 
@@ -115,13 +109,14 @@ extension Ledger {
         }
     }
 
+    /// Builds a line's key in the scratch buffer.
     @inline(__always)
     private func buildLineKey(_ channel: Channel, _ orderID: String, _ lineID: String) {
-        keyScratch.removeAll(keepingCapacity: true)
+        keyScratch.reset()
         keyScratch.append(channel.rawValue)
-        appendUTF8(orderID, to: &keyScratch)
+        keyScratch.append(orderID)
         keyScratch.append(0x1F)
-        appendUTF8(lineID, to: &keyScratch)
+        keyScratch.append(lineID)
     }
 
     /// The consumption for a new line: at the first eligible location that can serve the whole
@@ -229,13 +224,6 @@ extension Ledger {
         parkedTotal += 1
         undo.append(.parked(listing))
     }
-}
-
-/// Appends a string's UTF-8 bytes, copying them in one go when they are contiguous.
-@inline(__always)
-func appendUTF8(_ text: String, to bytes: inout [UInt8]) {
-    let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes.append(contentsOf: $0) }
-    if copied == nil { bytes.append(contentsOf: text.utf8) }
 }
 
 extension ContiguousArray where Element == Mapping? {

@@ -72,14 +72,17 @@ public final class Ledger {
     var batchOversells = 0
     var inBatch = false
     var expiryCursor = 0
-    var keyScratch: [UInt8] = []
-    var listingScratch: [UInt8] = []
+    var keyScratch = ScratchBytes(capacity: 2 * Limits.maxIDLength + 2)
+    var listingScratch = ScratchBytes(capacity: Limits.maxIDLength + 1)
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         self.lines = LineTable(capacity: configuration.expectedLines)
-        keyScratch.reserveCapacity(2 * Limits.maxIDLength + 2)
-        listingScratch.reserveCapacity(Limits.maxIDLength + 1)
+    }
+
+    deinit {
+        keyScratch.free()
+        listingScratch.free()
     }
 
     // MARK: Batches
@@ -205,12 +208,10 @@ public final class Ledger {
     func internListing(_ key: ListingKey) -> UInt32 {
         if let id = listings[key] { return id }
         let id = listings.intern(key)
-        listingScratch.removeAll(keepingCapacity: true)
+        listingScratch.reset()
         listingScratch.append(key.channel.rawValue)
-        listingScratch.append(contentsOf: key.listingID.utf8)
-        let indexed = listingScratch.withUnsafeBytes { bytes in
-            listingIndex.insert(bytes, hash: LineTable.hash(bytes))
-        }
+        listingScratch.append(key.listingID)
+        let indexed = listingIndex.insert(listingScratch.bytes, hash: LineTable.hash(listingScratch.bytes))
         precondition(indexed == id, "listing indexes out of step")
         return id
     }

@@ -51,8 +51,15 @@ struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
             var response = try await next(request, context)
             response.headers[.requestID] = context.id
             return response
-        } catch let error as any HTTPResponseError {
-            var response = try error.response(from: request, context: context)
+        } catch {
+            let failure: any HTTPResponseError
+            if let known = error as? any HTTPResponseError {
+                failure = known
+            } else {
+                context.logger.error("request failed", metadata: ["error": "\(error)"])
+                failure = APIError(.internalServerError, .internalError, "the request failed inside the service")
+            }
+            var response = try failure.response(from: request, context: context)
             response.headers[.requestID] = context.id
             return response
         }

@@ -105,7 +105,9 @@ struct Settings {
             return nil
         }
         func secret(_ option: String?, _ variable: String) throws(SettingError) -> String? {
-            if let direct = value(option, variable) { return direct }
+            if let direct = value(option, variable)?.trimmingCharacters(in: .whitespacesAndNewlines), !direct.isEmpty {
+                return direct
+            }
             guard let path = environment["\(variable)_FILE"], !path.isEmpty else { return nil }
             guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw SettingError(message: "\(variable)_FILE: cannot read \(path)")

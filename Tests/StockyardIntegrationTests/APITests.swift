@@ -77,6 +77,20 @@ import Testing
         #expect(try api.available("SKU-2", "WH-A") == 9 - 1)
     }
 
+    @Test func aParkedEventThatNoLongerFitsDoesNotBlockItsListing() throws {
+        var event = saleEvent("ebay", listing: "EB-1", order: "E-1", line: "1", quantity: 1, version: 1)
+        event["location_id"] = "WH-GONE"
+        #expect(try api.postEvents([event]).results == ["unmapped"])
+        let mapped = try api.send("PUT", "/v1/listings", json: ["listings": [
+            ["channel": "ebay", "listing_id": "EB-1", "item_id": "SKU-2", "locations": ["WH-A"]],
+        ]])
+        #expect(mapped.status == 200)
+        let counts = try #require(mapped.json["replayed_counts"] as? [String: Int])
+        #expect(counts["invalid"] == 1)
+        #expect(try api.available("SKU-2", "WH-A") == 9)
+        #expect(try api.send("GET", "/v1/listings/ebay/EB-1/sellable").json["sellable"] as? Int == 9)
+    }
+
     @Test func badInputIsRefusedAndChangesNothing() throws {
         let before = try api.send("GET", "/v1/stock/SKU-1").raw.body
         let valid = saleEvent(listing: "V-1", order: "bad-1", line: "1", quantity: 1, version: 1)
@@ -103,6 +117,10 @@ import Testing
         refused(try api.send("PUT", "/v1/stock", body: Array(#"{"stock":[{"item_id":"SKU-1","location_id":"WH-A","zoho_on_hand":-9223372036854775808}]}"#.utf8)), status: 400, code: "invalid_field", field: "stock[0].zoho_on_hand", "most negative stock")
         refused(try api.send("PUT", "/v1/listings", json: ["listings": [["channel": "shopify", "listing_id": "V-9", "item_id": "SKU-1", "locations": []]]]), status: 400, code: "invalid_field", field: "listings[0].locations", "listing without locations")
         refused(try api.send("PUT", "/v1/allocation-rules", json: ["rules": [["channel": "shopify", "percentage": 150]]]), status: 400, code: "invalid_field", field: "rules[0].percentage", "percentage over 100")
+
+        refused(try api.send("PUT", "/v1/listings", json: ["listings": []]), status: 400, code: "invalid_field", field: "listings", "no listings")
+        refused(try api.send("PUT", "/v1/stock", json: ["stock": []]), status: 400, code: "invalid_field", field: "stock", "no stock")
+        refused(try api.send("POST", "/v1/events", json: ["events": [valid]], headers: [("Content-Type", "application/jsonx")]), status: 415, code: "unsupported_media_type", field: "Content-Type", "wrong media type")
 
         let anonymous = APIClient(baseURL: service.baseURL, token: nil)
         refused(try anonymous.postEvents([valid]), status: 401, code: "unauthorized", field: nil, "no token")

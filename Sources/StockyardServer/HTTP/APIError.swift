@@ -18,6 +18,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         public static let bodyTooLarge = Code("body_too_large")
         public static let storeUnavailable = Code("store_unavailable")
         public static let unsupportedMediaType = Code("unsupported_media_type")
+        public static let internalError = Code("internal_error")
     }
 
     public var status: HTTPResponse.Status

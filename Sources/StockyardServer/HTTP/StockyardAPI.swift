@@ -34,14 +34,7 @@ struct StockyardAPI: Sendable {
     private func postEvents(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         try authorize(request, tokens: [configuration.adminToken, configuration.ingestToken])
         let body: EventsBody = try await decode(request, context)
-        guard !body.events.isEmpty else {
-            throw APIError(.badRequest, .invalidField, "events must hold at least one event", field: "events")
-        }
-        guard body.events.count <= configuration.maxEventsPerRequest else {
-            throw APIError(
-                .contentTooLarge, .bodyTooLarge, "at most \(configuration.maxEventsPerRequest) events per request",
-                field: "events")
-        }
+        try checkCount(body.events.count, field: "events")
         var events: [SaleEvent] = []
         events.reserveCapacity(body.events.count)
         for (index, raw) in body.events.enumerated() {
@@ -72,6 +65,7 @@ struct StockyardAPI: Sendable {
     private func putListings(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         try authorize(request, tokens: [configuration.adminToken])
         let body: ListingsBody = try await decode(request, context)
+        try checkCount(body.listings.count, field: "listings")
         var maps: [ListingMap] = []
         for (index, raw) in body.listings.enumerated() {
             let target: ListingMap.Target
@@ -109,6 +103,7 @@ struct StockyardAPI: Sendable {
     private func putStock(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         try authorize(request, tokens: [configuration.adminToken])
         let body: StockBody = try await decode(request, context)
+        try checkCount(body.stock.count, field: "stock")
         var settings: [StockSetting] = []
         for (index, raw) in body.stock.enumerated() {
             for (value, field) in [(raw.item_id.value, "item_id"), (raw.location_id.value, "location_id")] {
@@ -130,6 +125,7 @@ struct StockyardAPI: Sendable {
     private func putRules(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         try authorize(request, tokens: [configuration.adminToken])
         let body: RulesBody = try await decode(request, context)
+        try checkCount(body.rules.count, field: "rules")
         var rules: [AllocationRule] = []
         for (index, raw) in body.rules.enumerated() {
             var hundredths: Int64 = 10_000
@@ -316,6 +312,18 @@ struct StockyardAPI: Sendable {
 
     // MARK: Helpers
 
+    /// A list in a request body holds 1 to `maxEventsPerRequest` entries.
+    private func checkCount(_ count: Int, field: String) throws {
+        guard count > 0 else {
+            throw APIError(.badRequest, .invalidField, "\(field) must hold at least one entry", field: field)
+        }
+        guard count <= configuration.maxEventsPerRequest else {
+            throw APIError(
+                .contentTooLarge, .bodyTooLarge, "at most \(configuration.maxEventsPerRequest) entries per request",
+                field: field)
+        }
+    }
+
     private func listingKey(_ context: BasicRequestContext) throws -> ListingKey {
         let name = try parameter(context, "channel")
         guard let channel = Channel(name: name) else {
@@ -353,7 +361,9 @@ struct StockyardAPI: Sendable {
     }
 
     private func decode<Body: Decodable>(_ request: Request, _ context: BasicRequestContext) async throws -> Body {
-        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
+        if let type = request.headers[.contentType]?.lowercased(), type != "application/json",
+            !type.hasPrefix("application/json;")
+        {
             throw APIError(.unsupportedMediaType, .unsupportedMediaType, "the body must be application/json", field: "Content-Type")
         }
         let buffer: ByteBuffer

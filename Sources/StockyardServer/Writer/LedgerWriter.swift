@@ -372,10 +372,9 @@ public final class LedgerWriter: Service, @unchecked Sendable {
             var replayed: [ReplayedEvent] = []
             for (index, map) in maps.enumerated() {
                 do {
+                    // A replayed event that no longer fits (say, its location left the map) is
+                    // reported as invalid and kept for a person; it does not block the map.
                     for (event, outcome) in try ledger.upsertListing(map, now: now) {
-                        if outcome.result == .invalid {
-                            return .failure(InvalidJobError(index: index, problem: outcome.problem!))
-                        }
                         replayed.append(ReplayedEvent(event: event, outcome: outcome))
                     }
                 } catch {
