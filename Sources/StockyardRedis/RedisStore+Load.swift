@@ -44,18 +44,16 @@ extension RedisStore {
         var report = LoadReport()
 
         // Stock rows.
-        for shard in 0..<keys.shardCount {
-            try scanHash(keys.stock(shard: shard)) { field, value throws(RedisError) in
-                let names = StoredFormat.split(field, on: StoredFormat.unit)
-                let figures = StoredFormat.split(value, on: StoredFormat.unit).map { StoredFormat.integer($0) }
-                guard names.count == 2, figures.count == 3, let onHand = figures[0], let open = figures[1],
-                    let inFlight = figures[2]
-                else { throw RedisError(.corruptData, "bad stock row in shard \(shard)") }
-                ledger.restoreRow(
-                    itemID: StoredFormat.text(names[0]), locationID: StoredFormat.text(names[1]),
-                    figures: StockFigures(zohoOnHand: onHand, open: open, inFlight: inFlight))
-                report.rows += 1
-            }
+        try scanHashes((0..<keys.shardCount).map { keys.stock(shard: $0) }) { field, value throws(RedisError) in
+            let names = StoredFormat.split(field, on: StoredFormat.unit)
+            let figures = StoredFormat.split(value, on: StoredFormat.unit).map { StoredFormat.integer($0) }
+            guard names.count == 2, figures.count == 3, let onHand = figures[0], let open = figures[1],
+                let inFlight = figures[2]
+            else { throw RedisError(.corruptData, "bad stock row") }
+            ledger.restoreRow(
+                itemID: StoredFormat.text(names[0]), locationID: StoredFormat.text(names[1]),
+                figures: StockFigures(zohoOnHand: onHand, open: open, inFlight: inFlight))
+            report.rows += 1
         }
 
         // Listing maps and rules.
@@ -102,33 +100,31 @@ extension RedisStore {
         }
         ledger.reserveLines(lineCount + lineCount / 4)
         let consumptionCount = ledger.consumptionCount
-        for shard in 0..<keys.shardCount {
-            try scanHash(keys.lines(shard: shard)) { field, value throws(RedisError) in
-                var numbers: (Int64, Int64, Int64, Int64) = (0, 0, 0, 0)
-                var position = 0
-                var start = 0
-                for index in 0...value.count where index == value.count || value[index] == StoredFormat.unit {
-                    guard let number = StoredFormat.integer(UnsafeRawBufferPointer(rebasing: value[start..<index])) else {
-                        throw RedisError(.corruptData, "bad line in shard \(shard)")
-                    }
-                    switch position {
-                    case 0: numbers.0 = number
-                    case 1: numbers.1 = number
-                    case 2: numbers.2 = number
-                    case 3: numbers.3 = number
-                    default: throw RedisError(.corruptData, "bad line in shard \(shard)")
-                    }
-                    position += 1
-                    start = index + 1
+        try scanHashes((0..<keys.shardCount).map { keys.lines(shard: $0) }) { field, value throws(RedisError) in
+            var numbers: (Int64, Int64, Int64, Int64) = (0, 0, 0, 0)
+            var position = 0
+            var start = 0
+            for index in 0...value.count where index == value.count || value[index] == StoredFormat.unit {
+                guard let number = StoredFormat.integer(UnsafeRawBufferPointer(rebasing: value[start..<index])) else {
+                    throw RedisError(.corruptData, "bad order line")
                 }
-                guard position == 4, numbers.2 >= 0, numbers.2 < consumptionCount, field.count >= 3 else {
-                    throw RedisError(.corruptData, "bad line in shard \(shard)")
+                switch position {
+                case 0: numbers.0 = number
+                case 1: numbers.1 = number
+                case 2: numbers.2 = number
+                case 3: numbers.3 = number
+                default: throw RedisError(.corruptData, "bad order line")
                 }
-                ledger.restoreLine(
-                    key: field, consumption: UInt32(numbers.2), quantity: Int32(clamping: numbers.0),
-                    version: numbers.1, touched: UInt32(clamping: numbers.3))
-                report.lines += 1
+                position += 1
+                start = index + 1
             }
+            guard position == 4, numbers.2 >= 0, numbers.2 < consumptionCount, field.count >= 3 else {
+                throw RedisError(.corruptData, "bad order line")
+            }
+            ledger.restoreLine(
+                key: field, consumption: UInt32(numbers.2), quantity: Int32(clamping: numbers.0),
+                version: numbers.1, touched: UInt32(clamping: numbers.3))
+            report.lines += 1
         }
 
         // Parked events.
@@ -141,6 +137,42 @@ extension RedisStore {
             report.parkedEvents += events.count
         }
         return report
+    }
+
+    /// Walks every field of several hashes with HSCAN, keeping a scan of each hash in flight at
+    /// once, so that Redis builds the next replies while this side reads the last ones.
+    func scanHashes(
+        _ keys: [String], visit: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(RedisError) -> Void
+    ) throws(RedisError) {
+        var cursors = Array(repeating: "0", count: keys.count)
+        var active = Array(keys.indices)
+        while !active.isEmpty {
+            var buffer = RedisCommandBuffer()
+            for index in active { buffer.command("HSCAN", keys[index], cursors[index], "COUNT", "10000") }
+            var position = 0
+            var next: [Int] = []
+            try connection.pipeline(buffer) { reply throws(RedisError) in
+                let index = active[position]
+                position += 1
+                guard Int32(reply.pointee.type) == REDIS_REPLY_ARRAY, reply.pointee.elements == 2,
+                    let cursorReply = reply.pointee.element[0], let items = reply.pointee.element[1]
+                else { throw RedisError(.unexpectedReply, "HSCAN \(keys[index])") }
+                guard let cursor = RedisReply(cursorReply).text else { throw RedisError(.unexpectedReply, "HSCAN cursor") }
+                cursors[index] = cursor
+                if cursor != "0" { next.append(index) }
+                let count = Int(items.pointee.elements)
+                var element = 0
+                while element + 1 < count {
+                    let field = items.pointee.element[element]!.pointee
+                    let value = items.pointee.element[element + 1]!.pointee
+                    try visit(
+                        UnsafeRawBufferPointer(start: field.str, count: Int(field.len)),
+                        UnsafeRawBufferPointer(start: value.str, count: Int(value.len)))
+                    element += 2
+                }
+            }
+            active = next
+        }
     }
 
     /// Walks every field of a hash with HSCAN, without copying the bytes.

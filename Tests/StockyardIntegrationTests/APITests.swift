@@ -1,5 +1,6 @@
 import Foundation
 import StockyardHTTPClient
+import StockyardRedis
 import Testing
 
 /// The HTTP API of the real executable, over loopback, backed by a real Redis.
@@ -130,6 +131,32 @@ import Testing
         #expect(try api.send("GET", "/v1/stock/SKU-1").raw.body == before)
         // The refused event was never stored: sent now, it applies.
         #expect(try api.postEvents([valid]).results == ["applied"])
+    }
+
+    @Test func theJournalRecordsEveryAcceptedEventWithItsResult() throws {
+        let events = [
+            saleEvent(listing: "V-1", order: "J-1", line: "1", quantity: 2, version: 1_700_000_000_123_456),
+            saleEvent(listing: "V-1", order: "J-1", line: "1", quantity: 2, version: 1_700_000_000_123_456),
+            saleEvent(listing: "V-1", order: "J-1", line: "1", quantity: 5, version: 3),
+        ]
+        #expect(try api.postEvents(events).results == ["applied", "duplicate", "stale"])
+        let redis = try RedisConnection(configuration: try SharedRedis.configuration(prefix: service.prefix))
+        guard case .array(let entries) = try redis.command(["XRANGE", "\(service.prefix):{c}:journal", "-", "+"]) else {
+            Issue.record("no journal")
+            return
+        }
+        let bodies = entries.compactMap { entry -> String? in
+            guard case .array(let parts) = entry, case .array(let fields) = parts[1] else { return nil }
+            let texts = fields.map { $0.text ?? "" }
+            guard texts.count == 4, texts[0] == "kind", texts[1] == "events" else { return nil }
+            return texts[3]
+        }
+        let expected = [
+            "shopify\tV-1\tJ-1\t1\t2\t1700000000123456\t-\tapplied",
+            "shopify\tV-1\tJ-1\t1\t2\t1700000000123456\t-\tduplicate",
+            "shopify\tV-1\tJ-1\t1\t5\t3\t-\tstale",
+        ].joined(separator: "\n") + "\n"
+        #expect(bodies.contains(expected))
     }
 
     @Test func readsOfUnknownThingsAre404() throws {

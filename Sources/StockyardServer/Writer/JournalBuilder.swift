@@ -9,9 +9,20 @@ struct JournalBuilder {
     /// `channel listing order line quantity version result` per event.
     mutating func events<S: Sequence>(_ events: S, kind: String) where S.Element == (SaleEvent, EventOutcome) {
         var body: [UInt8] = []
+        body.reserveCapacity(events.underestimatedCount * 64)
         for (event, outcome) in events {
-            append(&body, event.channel.name, event.listingID, event.orderID, event.lineID,
-                String(event.quantity), String(event.version), event.locationID ?? "-", outcome.result.name)
+            appendField(&body, event.channel.name)
+            appendField(&body, event.listingID)
+            appendField(&body, event.orderID)
+            appendField(&body, event.lineID)
+            appendDecimal(&body, event.quantity)
+            body.append(0x09)
+            appendDecimal(&body, event.version)
+            body.append(0x09)
+            body.append(contentsOf: (event.locationID ?? "-").utf8)
+            body.append(0x09)
+            body.append(contentsOf: outcome.result.name.utf8)
+            body.append(0x0A)
         }
         add(kind, body)
     }
@@ -56,11 +67,35 @@ struct JournalBuilder {
         entries.append(JournalEntry(kind: kind, body: body))
     }
 
+    /// Appends tab-separated fields and ends the line.
     private func append(_ body: inout [UInt8], _ fields: String...) {
+        appendFields(&body, fields)
+        body.append(0x0A)
+    }
+
+    private func appendFields(_ body: inout [UInt8], _ fields: [String]) {
         for (index, field) in fields.enumerated() {
             if index > 0 { body.append(0x09) }
             body.append(contentsOf: field.utf8)
         }
-        body.append(0x0A)
+    }
+
+    private func appendField(_ body: inout [UInt8], _ field: String) {
+        body.append(contentsOf: field.utf8)
+        body.append(0x09)
+    }
+
+    private func appendDecimal(_ body: inout [UInt8], _ value: Int64) {
+        if value < 0 { body.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var count = 0
+            repeat {
+                digits[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            for index in stride(from: count - 1, through: 0, by: -1) { body.append(digits[index]) }
+        }
     }
 }
