@@ -76,6 +76,34 @@ public final class RedisConnection {
         }
     }
 
+    /// Sends commands without waiting for their replies. Read each reply with `readReply(_:)`,
+    /// in order.
+    public func send(_ buffer: RedisCommandBuffer) throws(RedisError) {
+        guard let context else { throw RedisError(.connection, "the connection is closed") }
+        try append(buffer, to: context)
+        var done: Int32 = 0
+        repeat {
+            if redisBufferWrite(context, &done) != REDIS_OK {
+                let message = Self.errorString(context)
+                close()
+                throw RedisError(.io, message, outcomeKnown: false)
+            }
+        } while done == 0
+    }
+
+    /// Reads the next reply of commands queued with `send(_:)`, handing it to `visit` while valid.
+    public func readReply(_ visit: (UnsafeMutablePointer<redisReply>) throws(RedisError) -> Void) throws(RedisError) {
+        guard let context else { throw RedisError(.connection, "the connection is closed") }
+        var raw: UnsafeMutableRawPointer?
+        if redisGetReply(context, &raw) != REDIS_OK || raw == nil {
+            let message = Self.errorString(context)
+            close()
+            throw RedisError(.io, message, outcomeKnown: false)
+        }
+        defer { freeReplyObject(raw) }
+        try visit(raw!.assumingMemoryBound(to: redisReply.self))
+    }
+
     private func append(_ buffer: RedisCommandBuffer, to context: UnsafeMutablePointer<redisContext>) throws(RedisError) {
         var failed = false
         buffer.bytes.withUnsafeBufferPointer { bytes in

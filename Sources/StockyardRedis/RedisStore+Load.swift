@@ -139,27 +139,39 @@ extension RedisStore {
         return report
     }
 
-    /// Walks every field of several hashes with HSCAN, keeping a scan of each hash in flight at
-    /// once, so that Redis builds the next replies while this side reads the last ones.
+    /// Walks every field of several hashes with HSCAN, keeping a few scans in flight: as soon
+    /// as one reply is read, the next scan of that hash is queued, so Redis builds replies while
+    /// this side reads. (Too many replies in flight make hiredis shift its read buffer over and
+    /// over.)
     func scanHashes(
-        _ keys: [String], visit: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(RedisError) -> Void
+        _ keys: [String], window: Int = 3,
+        visit: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(RedisError) -> Void
     ) throws(RedisError) {
-        var cursors = Array(repeating: "0", count: keys.count)
-        var active = Array(keys.indices)
-        while !active.isEmpty {
+        var waiting = Array(keys.indices.reversed())
+        // Hashes whose scan is in flight, in the order their replies will come.
+        var inFlight: [Int] = []
+        func scan(_ index: Int, cursor: String) throws(RedisError) {
             var buffer = RedisCommandBuffer()
-            for index in active { buffer.command("HSCAN", keys[index], cursors[index], "COUNT", "10000") }
-            var position = 0
-            var next: [Int] = []
-            try connection.pipeline(buffer) { reply throws(RedisError) in
-                let index = active[position]
-                position += 1
+            buffer.command("HSCAN", keys[index], cursor, "COUNT", "10000")
+            try connection.send(buffer)
+            inFlight.append(index)
+        }
+        while inFlight.count < window, let next = waiting.popLast() { try scan(next, cursor: "0") }
+        while !inFlight.isEmpty {
+            let index = inFlight.removeFirst()
+            var cursor = "0"
+            try connection.readReply { reply throws(RedisError) in
                 guard Int32(reply.pointee.type) == REDIS_REPLY_ARRAY, reply.pointee.elements == 2,
-                    let cursorReply = reply.pointee.element[0], let items = reply.pointee.element[1]
+                    let cursorReply = reply.pointee.element[0], let items = reply.pointee.element[1],
+                    let text = RedisReply(cursorReply).text
                 else { throw RedisError(.unexpectedReply, "HSCAN \(keys[index])") }
-                guard let cursor = RedisReply(cursorReply).text else { throw RedisError(.unexpectedReply, "HSCAN cursor") }
-                cursors[index] = cursor
-                if cursor != "0" { next.append(index) }
+                cursor = text
+                // Queue the next scan before walking this reply.
+                if cursor != "0" {
+                    try scan(index, cursor: cursor)
+                } else if let next = waiting.popLast() {
+                    try scan(next, cursor: "0")
+                }
                 let count = Int(items.pointee.elements)
                 var element = 0
                 while element + 1 < count {
@@ -171,7 +183,6 @@ extension RedisStore {
                     element += 2
                 }
             }
-            active = next
         }
     }
 
