@@ -33,16 +33,16 @@ struct StockyardAPI: Sendable {
 
     private func postEvents(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         try authorize(request, tokens: [configuration.adminToken, configuration.ingestToken])
-        let body: EventsBody = try await decode(request, context)
-        try checkCount(body.events.count, field: "events")
-        var events: [SaleEvent] = []
-        events.reserveCapacity(body.events.count)
-        for (index, raw) in body.events.enumerated() {
-            let event = raw.saleEvent
+        let buffer = try await collectBody(request)
+        // The fast reader takes the common shape; anything else goes through JSONDecoder, which
+        // names the offending field.
+        let parsed = buffer.readableBytesView.withContiguousStorageIfAvailable { EventsBodyParser.parse(UnsafeRawBufferPointer($0)) } ?? nil
+        let events = try parsed ?? decodeJSON(EventsBody.self, buffer).events.map(\.saleEvent)
+        try checkCount(events.count, field: "events")
+        for (index, event) in events.enumerated() {
             if let problem = event.validate() {
                 throw APIError(.badRequest, .invalidField, problem.message, field: "events[\(index)].\(problem.field)")
             }
-            events.append(event)
         }
         let outcome = try await submit(.events(events), path: "events", context: context)
         guard case .events(let outcomes) = outcome else { preconditionFailure("events job answered \(outcome)") }
@@ -361,18 +361,25 @@ struct StockyardAPI: Sendable {
     }
 
     private func decode<Body: Decodable>(_ request: Request, _ context: BasicRequestContext) async throws -> Body {
+        try decodeJSON(Body.self, try await collectBody(request))
+    }
+
+    /// The request body, after checking its media type and size.
+    private func collectBody(_ request: Request) async throws -> ByteBuffer {
         if let type = request.headers[.contentType]?.lowercased(), type != "application/json",
             !type.hasPrefix("application/json;")
         {
             throw APIError(.unsupportedMediaType, .unsupportedMediaType, "the body must be application/json", field: "Content-Type")
         }
-        let buffer: ByteBuffer
         do {
-            buffer = try await request.body.collect(upTo: configuration.maxBodyBytes)
+            return try await request.body.collect(upTo: configuration.maxBodyBytes)
         } catch is NIOTooManyBytesError {
             throw APIError(
                 .contentTooLarge, .bodyTooLarge, "the body exceeds the limit of \(configuration.maxBodyBytes) bytes")
         }
+    }
+
+    private func decodeJSON<Body: Decodable>(_ type: Body.Type, _ buffer: ByteBuffer) throws -> Body {
         do {
             return try JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
