@@ -33,13 +33,18 @@ public struct AllocationRuleKey: Sendable, Hashable {
 extension Ledger {
     /// The things the staged batch changed.
     public func stagedChanges() -> StagedChanges {
+        stagedChanges(since: Savepoint(undoCount: 0, conflictCount: 0, oversells: 0, touchedRowCount: 0))
+    }
+
+    /// The things changed since a savepoint of the staged batch.
+    public func stagedChanges(since savepoint: Savepoint) -> StagedChanges {
         var changes = StagedChanges()
         var seenLines = Set<UInt32>()
         var seenRows = Set<UInt32>()
         var seenListings = Set<UInt32>()
         var seenRules = Set<RuleKey>()
         var seenParked = Set<UInt32>()
-        for entry in undo {
+        for entry in undo[savepoint.undoCount...] {
             switch entry {
             case .lineInserted(let index), .lineChanged(let index, _), .lineExpired(let index, _):
                 if seenLines.insert(index).inserted {
@@ -64,7 +69,7 @@ extension Ledger {
                 changes.consumptions.append(index)
             }
         }
-        changes.conflicts = stagedConflicts
+        changes.conflicts = Array(stagedConflicts[savepoint.conflictCount...])
         return changes
     }
 

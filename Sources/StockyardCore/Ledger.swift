@@ -95,6 +95,48 @@ public final class Ledger {
         let touchedRowCount: Int
     }
 
+    /// Makes the staged changes up to a savepoint visible to readers and forgets how to undo
+    /// them, while what was staged after it stays staged. Savepoints taken later must be rebased
+    /// with `rebase(_:after:)`.
+    public func commitPrefix(through savepoint: Savepoint) {
+        precondition(inBatch, "no batch is being staged")
+        for row in touchedRows[..<savepoint.touchedRowCount] {
+            published[Int(row)] = rows[Int(row)]
+            rowExists[Int(row)] = true
+        }
+        if adminChanges {
+            for entry in undo[..<savepoint.undoCount] {
+                switch entry {
+                case .mapping(let listing, _):
+                    publishedMappings[Int(listing)] = mappings[Int(listing)]
+                case .rule(let key, _):
+                    publishedRules[key] = rules[key]
+                default:
+                    break
+                }
+            }
+        }
+        undo.removeFirst(savepoint.undoCount)
+        touchedRows.removeFirst(savepoint.touchedRowCount)
+        stagedConflicts.removeFirst(savepoint.conflictCount)
+        batchOversells -= savepoint.oversells
+    }
+
+    /// A savepoint taken after `prefix`, as it stands once `prefix` is committed.
+    public func rebase(_ savepoint: Savepoint, after prefix: Savepoint) -> Savepoint {
+        Savepoint(
+            undoCount: savepoint.undoCount - prefix.undoCount,
+            conflictCount: savepoint.conflictCount - prefix.conflictCount,
+            oversells: savepoint.oversells - prefix.oversells,
+            touchedRowCount: savepoint.touchedRowCount - prefix.touchedRowCount)
+    }
+
+    /// Oversells staged between two savepoints.
+    public func oversells(from start: Savepoint, to end: Savepoint) -> Int { end.oversells - start.oversells }
+
+    /// True while a batch is being staged.
+    public var isStaging: Bool { inBatch }
+
     /// Starts staging a batch.
     public func beginBatch() {
         precondition(!inBatch, "a batch is already being staged")

@@ -50,23 +50,38 @@ public final class RedisStore {
     /// Sends a MULTI…EXEC buffer and checks that Redis applied it. A buffer with nothing
     /// between MULTI and EXEC is not sent.
     public func execute(_ buffer: RedisCommandBuffer) throws(RedisError) {
+        try send(buffer)
+        try awaitCommit(buffer)
+    }
+
+    /// Sends a MULTI…EXEC buffer without waiting for its outcome; `awaitCommit(_:)` reads it.
+    /// Several buffers may be in flight; their outcomes are read in the order they were sent.
+    public func send(_ buffer: RedisCommandBuffer) throws(RedisError) {
         if buffer.commandCount <= 2 { return }
-        var index = 0
+        try connection.send(buffer)
+    }
+
+    /// Reads the outcome of a buffer sent with `send(_:)` and checks that Redis applied it.
+    public func awaitCommit(_ buffer: RedisCommandBuffer) throws(RedisError) {
+        if buffer.commandCount <= 2 { return }
         var failure: RedisError?
-        try connection.pipeline(buffer) { reply throws(RedisError) in
-            defer { index += 1 }
-            let type = Int32(reply.pointee.type)
-            if index == buffer.commandCount - 1 {
-                if type != REDIS_REPLY_ARRAY {
-                    let message = type == REDIS_REPLY_ERROR ? RedisReply(reply).text ?? "" : "EXEC did not run"
-                    failure = RedisError(.server, "transaction failed: \(message)")
-                    return
+        for index in 0..<buffer.commandCount {
+            try connection.readReply { reply throws(RedisError) in
+                let type = Int32(reply.pointee.type)
+                if index == buffer.commandCount - 1 {
+                    if type != REDIS_REPLY_ARRAY {
+                        let message = type == REDIS_REPLY_ERROR ? RedisReply(reply).text ?? "" : "EXEC did not run"
+                        failure = RedisError(.server, "transaction failed: \(message)")
+                        return
+                    }
+                    for element in 0..<Int(reply.pointee.elements)
+                    where Int32(reply.pointee.element[element]!.pointee.type) == REDIS_REPLY_ERROR {
+                        failure = RedisError(
+                            .server, "command failed in transaction: \(RedisReply(reply.pointee.element[element]!).text ?? "")")
+                    }
+                } else if type == REDIS_REPLY_ERROR, failure == nil {
+                    failure = RedisError(.server, RedisReply(reply).text ?? "error")
                 }
-                for element in 0..<Int(reply.pointee.elements) where Int32(reply.pointee.element[element]!.pointee.type) == REDIS_REPLY_ERROR {
-                    failure = RedisError(.server, "command failed in transaction: \(RedisReply(reply.pointee.element[element]!).text ?? "")")
-                }
-            } else if type == REDIS_REPLY_ERROR, failure == nil {
-                failure = RedisError(.server, RedisReply(reply).text ?? "error")
             }
         }
         if let failure { throw failure }

@@ -22,22 +22,22 @@ public final class StockyardMetrics: Sendable {
         var events: [Channel: [EventResult: Counter]] = [:]
         for channel in Channel.allCases {
             for result in EventResult.allCases {
-                events[channel, default: [:]][result] = registry.makeCounter(descriptor: .init(metricName: "stockyard_events_total", helpText: "Sale events by channel and result."), labels: [("channel", channel.name), ("result", result.name)])
+                events[channel, default: [:]][result] = registry.makeCounter(descriptor: .init(metricName: "stockyard_events_total", unitName: "", helpText: "Sale events by channel and result."), labels: [("channel", channel.name), ("result", result.name)])
             }
         }
         self.events = events
-        oversells = registry.makeCounter(descriptor: .init(metricName: "stockyard_oversells_total", helpText: "Sales that took an item × location below zero available."))
-        redisErrors = registry.makeCounter(descriptor: .init(metricName: "stockyard_redis_errors_total", helpText: "Failed Redis round trips."))
-        rejectedRequests = registry.makeCounter(descriptor: .init(metricName: "stockyard_unavailable_total", helpText: "Write requests answered 503 because the store was unavailable or busy."))
-        batchEvents = registry.makeValueHistogram(descriptor: .init(metricName: "stockyard_batch_events", helpText: "Entries per group-commit batch."), buckets: [1, 10, 100, 500, 1_000, 2_000, 5_000, 10_000, 20_000])
-        commitLatency = registry.makeDurationHistogram(descriptor: .init(metricName: "stockyard_commit_seconds", helpText: "Redis round trip of a group-commit batch."), buckets: [.microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+        oversells = registry.makeCounter(descriptor: .init(metricName: "stockyard_oversells_total", unitName: "", helpText: "Sales that took an item × location below zero available."))
+        redisErrors = registry.makeCounter(descriptor: .init(metricName: "stockyard_redis_errors_total", unitName: "", helpText: "Failed Redis round trips."))
+        rejectedRequests = registry.makeCounter(descriptor: .init(metricName: "stockyard_unavailable_total", unitName: "", helpText: "Write requests answered 503 because the store was unavailable or busy."))
+        batchEvents = registry.makeValueHistogram(descriptor: .init(metricName: "stockyard_batch_events", unitName: "", helpText: "Entries per group-commit batch."), buckets: [1, 10, 100, 500, 1_000, 2_000, 5_000, 10_000, 20_000])
+        commitLatency = registry.makeDurationHistogram(descriptor: .init(metricName: "stockyard_commit_seconds", unitName: "", helpText: "Redis round trip of a group-commit batch."), buckets: [.microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
                 .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1)])
-        rows = registry.makeGauge(descriptor: .init(metricName: "stockyard_stock_rows", helpText: "Item × location rows in memory."))
-        lines = registry.makeGauge(descriptor: .init(metricName: "stockyard_order_lines", helpText: "Live order lines in memory."))
-        parked = registry.makeGauge(descriptor: .init(metricName: "stockyard_parked_events", helpText: "Events waiting for a listing map."))
-        ready = registry.makeGauge(descriptor: .init(metricName: "stockyard_ready", helpText: "1 when state is loaded and Redis reachable."))
-        queuedEvents = registry.makeGauge(descriptor: .init(metricName: "stockyard_queued_events", helpText: "Events waiting for the writer."))
-        reloads = registry.makeCounter(descriptor: .init(metricName: "stockyard_state_loads_total", helpText: "Loads of the state from Redis."))
+        rows = registry.makeGauge(descriptor: .init(metricName: "stockyard_stock_rows", unitName: "", helpText: "Item × location rows in memory."))
+        lines = registry.makeGauge(descriptor: .init(metricName: "stockyard_order_lines", unitName: "", helpText: "Live order lines in memory."))
+        parked = registry.makeGauge(descriptor: .init(metricName: "stockyard_parked_events", unitName: "", helpText: "Events waiting for a listing map."))
+        ready = registry.makeGauge(descriptor: .init(metricName: "stockyard_ready", unitName: "", helpText: "1 when state is loaded and Redis reachable."))
+        queuedEvents = registry.makeGauge(descriptor: .init(metricName: "stockyard_queued_events", unitName: "", helpText: "Events waiting for the writer."))
+        reloads = registry.makeCounter(descriptor: .init(metricName: "stockyard_state_loads_total", unitName: "", helpText: "Loads of the state from Redis."))
     }
 
     func countEvent(_ channel: Channel, _ result: EventResult) {

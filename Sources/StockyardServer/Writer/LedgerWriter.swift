@@ -137,14 +137,30 @@ public final class LedgerWriter: Service, @unchecked Sendable {
 
     // MARK: The writer thread
 
+    /// A batch sent to Redis whose outcome is not read yet.
+    private struct SentBatch {
+        var batch: [Pending]
+        var results: [Result<WriterOutcome, InvalidJobError>]
+        var buffer: RedisCommandBuffer
+        /// Where the batch ends in the ledger's staged changes.
+        var end: Ledger.Savepoint
+        var oversells: Int
+        var entries: Int
+        var sent: ContinuousClock.Instant
+    }
+
+    /// Takes queued jobs in batches and stores them. While one batch's round trip to Redis is
+    /// under way, the next is staged and sent behind it, so that the writer and Redis work at the
+    /// same time; outcomes are read, and callers answered, in order.
     private func loop() {
         _ = connectIfNeeded()
+        var inFlight: SentBatch?
         while true {
             condition.lock()
-            if queue.isEmpty && !stopping {
+            if queue.isEmpty && !stopping && inFlight == nil {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: configuration.tickSeconds))
             }
-            if queue.isEmpty && stopping {
+            if queue.isEmpty && stopping && inFlight == nil {
                 finished = true
                 let stopped = self.stopped
                 condition.unlock()
@@ -163,11 +179,142 @@ public final class LedgerWriter: Service, @unchecked Sendable {
             metrics.queuedEvents.set(Int64(queuedEvents))
             condition.unlock()
 
-            if batch.isEmpty {
+            if batch.isEmpty && inFlight == nil {
                 tick()
-            } else {
-                process(batch)
+                continue
             }
+            var next: SentBatch?
+            if !batch.isEmpty {
+                if inFlight == nil {
+                    guard connectIfNeeded(), store != nil else {
+                        refuse(batch)
+                        continue
+                    }
+                }
+                switch stageAndSend(batch) {
+                case .success(let sent):
+                    next = sent
+                case .failure(let error):
+                    // The connection broke while sending: nothing in flight can be trusted.
+                    failAll([inFlight?.batch ?? [], batch], error: error)
+                    inFlight = nil
+                    continue
+                }
+            }
+            if let current = inFlight {
+                if !complete(current, behind: &next) {
+                    failAll([next?.batch ?? []], error: nil)
+                    inFlight = nil
+                    continue
+                }
+            }
+            inFlight = next
+            if let batch = inFlight, queueIsEmpty() {
+                // Nothing to stage behind it: wait for its outcome now.
+                var nothing: SentBatch?
+                _ = complete(batch, behind: &nothing)
+                inFlight = nil
+            }
+        }
+    }
+
+    private func queueIsEmpty() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return queue.isEmpty
+    }
+
+    private func refuse(_ batch: [Pending]) {
+        metrics.rejectedRequests.increment(by: Int64(batch.count))
+        let reason = health.withLock { $0.loaded } ? "Redis is unreachable" : "state is not loaded yet"
+        for pending in batch {
+            pending.continuation.resume(throwing: StoreUnavailableError(reason: reason))
+        }
+    }
+
+    /// Stages a batch on top of whatever is staged already and sends its changes to Redis.
+    private func stageAndSend(_ batch: [Pending]) -> Result<SentBatch, RedisError> {
+        let store = self.store!
+        let nowSeconds = UInt32(clamping: Int(Date().timeIntervalSince1970))
+        let nowMilliseconds = Int64(Date().timeIntervalSince1970 * 1000)
+        var results: [Result<WriterOutcome, InvalidJobError>] = []
+        results.reserveCapacity(batch.count)
+        var entries = 0
+        let (buffer, end, oversells) = ledger.withLock { ledger -> (RedisCommandBuffer, Ledger.Savepoint, Int) in
+            if !ledger.isStaging { ledger.beginBatch() }
+            let start = ledger.savepoint()
+            var journal = JournalBuilder()
+            for pending in batch {
+                let savepoint = ledger.savepoint()
+                let result = Self.run(pending.job, on: ledger, now: nowSeconds, journal: &journal)
+                if case .failure = result {
+                    ledger.rollback(to: savepoint)
+                }
+                entries += pending.job.eventCount
+                results.append(result)
+            }
+            let end = ledger.savepoint()
+            let buffer = store.prepareCommit(
+                ledger, changes: ledger.stagedChanges(since: start), journal: journal.entries,
+                nowMilliseconds: nowMilliseconds)
+            return (buffer, end, ledger.oversells(from: start, to: end))
+        }
+        do {
+            try store.send(buffer)
+        } catch {
+            return .failure(error)
+        }
+        return .success(
+            SentBatch(
+                batch: batch, results: results, buffer: buffer, end: end, oversells: oversells, entries: entries,
+                sent: .now))
+    }
+
+    /// Reads a sent batch's outcome; on success makes it visible and answers its callers.
+    /// Returns false after a failure, once everything staged is rolled back and its callers told.
+    private func complete(_ current: SentBatch, behind next: inout SentBatch?) -> Bool {
+        guard let store else {
+            failAll([current.batch], error: nil)
+            return false
+        }
+        do {
+            try store.awaitCommit(current.buffer)
+        } catch {
+            failAll([current.batch], error: error)
+            return false
+        }
+        metrics.commitLatency.recordNanoseconds((ContinuousClock.Instant.now - current.sent).nanoseconds)
+        ledger.withLock { ledger in
+            ledger.commitPrefix(through: current.end)
+            if next == nil { ledger.commitBatch() }
+        }
+        if let staged = next?.end {
+            next?.end = ledger.withLock { $0.rebase(staged, after: current.end) }
+        }
+        lastPing = ContinuousClock.Instant.now
+        metrics.batchEvents.record(Double(current.entries))
+        if current.oversells > 0 { metrics.oversells.increment(by: Int64(current.oversells)) }
+        for (pending, result) in zip(current.batch, current.results) {
+            switch result {
+            case .success(let outcome):
+                count(pending.job, outcome)
+                pending.continuation.resume(returning: outcome)
+            case .failure(let error):
+                pending.continuation.resume(throwing: error)
+            }
+        }
+        updateGauges()
+        return true
+    }
+
+    /// Rolls back everything staged and answers every caller of the given batches with 503.
+    private func failAll(_ batches: [[Pending]], error: (any Error)?) {
+        ledger.withLock { if $0.isStaging { $0.rollbackBatch() } }
+        if let store { fail(error ?? RedisError(.io, "an earlier batch failed", outcomeKnown: false), store: store) }
+        let callers = batches.joined()
+        metrics.rejectedRequests.increment(by: Int64(callers.count))
+        for pending in callers {
+            pending.continuation.resume(throwing: StoreUnavailableError(reason: "Redis write failed"))
         }
     }
 
@@ -251,66 +398,6 @@ public final class LedgerWriter: Service, @unchecked Sendable {
         needsLoad = true
         setReachable(false, error: "\(error)")
         logger.error("Redis round trip failed; state will be reloaded from Redis", metadata: ["error": "\(error)"])
-    }
-
-    private func process(_ batch: [Pending]) {
-        guard connectIfNeeded(), let store else {
-            metrics.rejectedRequests.increment(by: Int64(batch.count))
-            let reason = health.withLock { $0.loaded } ? "Redis is unreachable" : "state is not loaded yet"
-            for pending in batch {
-                pending.continuation.resume(throwing: StoreUnavailableError(reason: reason))
-            }
-            return
-        }
-        let nowSeconds = UInt32(clamping: Int(Date().timeIntervalSince1970))
-        let nowMilliseconds = Int64(Date().timeIntervalSince1970 * 1000)
-        var results: [Result<WriterOutcome, InvalidJobError>] = []
-        results.reserveCapacity(batch.count)
-        var oversells = 0
-        var entries = 0
-        let buffer = ledger.withLock { ledger -> RedisCommandBuffer in
-            ledger.beginBatch()
-            var journal = JournalBuilder()
-            for pending in batch {
-                let savepoint = ledger.savepoint()
-                let result = Self.run(pending.job, on: ledger, now: nowSeconds, journal: &journal)
-                if case .failure = result {
-                    ledger.rollback(to: savepoint)
-                }
-                entries += pending.job.eventCount
-                results.append(result)
-            }
-            oversells = ledger.stagedOversells
-            return store.prepareCommit(
-                ledger, changes: ledger.stagedChanges(), journal: journal.entries, nowMilliseconds: nowMilliseconds)
-        }
-        let started = ContinuousClock.Instant.now
-        do {
-            try store.execute(buffer)
-        } catch {
-            ledger.withLock { $0.rollbackBatch() }
-            fail(error, store: store)
-            metrics.rejectedRequests.increment(by: Int64(batch.count))
-            for pending in batch {
-                pending.continuation.resume(throwing: StoreUnavailableError(reason: "Redis write failed"))
-            }
-            return
-        }
-        metrics.commitLatency.recordNanoseconds((ContinuousClock.Instant.now - started).nanoseconds)
-        ledger.withLock { $0.commitBatch() }
-        lastPing = ContinuousClock.Instant.now
-        metrics.batchEvents.record(Double(entries))
-        if oversells > 0 { metrics.oversells.increment(by: Int64(oversells)) }
-        for (pending, result) in zip(batch, results) {
-            switch result {
-            case .success(let outcome):
-                count(pending.job, outcome)
-                pending.continuation.resume(returning: outcome)
-            case .failure(let error):
-                pending.continuation.resume(throwing: error)
-            }
-        }
-        updateGauges()
     }
 
     private func expire() {
