@@ -59,8 +59,9 @@ struct Serve: AsyncParsableCommand {
         let settings: Settings
         do {
             settings = try Settings(self, environment: ProcessInfo.processInfo.environment)
-        } catch let error as SettingError {
-            throw ValidationError(error.message)
+        } catch {
+            FileHandle.standardError.write(Data("stockyard: configuration error: \(error.message)\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG
         }
         let level = settings.logLevel
         switch settings.logFormat {
