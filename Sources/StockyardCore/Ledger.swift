@@ -173,26 +173,7 @@ public final class Ledger {
 
     /// Makes the staged changes visible to readers.
     public func commitBatch() {
-        precondition(inBatch, "no batch is being staged")
-        for row in touchedRows {
-            published[Int(row)] = rows[Int(row)]
-            rowExists[Int(row)] = true
-        }
-        if adminChanges {
-            for entry in undo {
-                switch entry {
-                case .mapping(let listing, _):
-                    publishedMappings[Int(listing)] = mappings[Int(listing)]
-                case .rule(let key, _):
-                    publishedRules[key] = rules[key]
-                default:
-                    break
-                }
-            }
-        }
-        undo.removeAll(keepingCapacity: true)
-        touchedRows.removeAll(keepingCapacity: true)
-        stagedConflicts.removeAll(keepingCapacity: true)
+        commitPrefix(through: savepoint())
         inBatch = false
         if lines.deadCount > 1024 && lines.deadCount * 4 > lines.records.count {
             lines.compact()

@@ -57,19 +57,19 @@ extension RedisStore {
         }
 
         // Listing maps and rules.
-        try scanHash(keys.listings) { field, value throws(RedisError) in
+        try scanHashes([keys.listings]) { field, value throws(RedisError) in
             let key = try StoredFormat.listingKey(Array(field))
             ledger.restoreListing(try StoredFormat.decodeListing(key, Array(value)))
             report.listings += 1
         }
-        try scanHash(keys.rules) { field, value throws(RedisError) in
+        try scanHashes([keys.rules]) { field, value throws(RedisError) in
             ledger.restoreRule(try StoredFormat.decodeRule(field: Array(field), Array(value)))
             report.rules += 1
         }
 
         // Consumptions, in index order.
         var consumptions: [(UInt32, ListingKey, String, [(itemID: String, units: Int64)])] = []
-        try scanHash(keys.consumptions) { field, value throws(RedisError) in
+        try scanHashes([keys.consumptions]) { field, value throws(RedisError) in
             let records = StoredFormat.split(value, on: StoredFormat.record)
             let head = StoredFormat.split(records[0], on: StoredFormat.unit)
             guard let index = StoredFormat.integer(field), index >= 0, index < UInt32.max, head.count == 3,
@@ -128,7 +128,7 @@ extension RedisStore {
         }
 
         // Parked events.
-        try scanHash(keys.parked) { field, value throws(RedisError) in
+        try scanHashes([keys.parked]) { field, value throws(RedisError) in
             let key = try StoredFormat.listingKey(Array(field))
             let events = try StoredFormat.split(Array(value), on: StoredFormat.record).map { bytes throws(RedisError) in
                 try StoredFormat.decodeEvent(key, bytes)
@@ -184,35 +184,5 @@ extension RedisStore {
                 }
             }
         }
-    }
-
-    /// Walks every field of a hash with HSCAN, without copying the bytes.
-    func scanHash(
-        _ key: String, visit: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(RedisError) -> Void
-    ) throws(RedisError) {
-        var cursor = "0"
-        repeat {
-            var buffer = RedisCommandBuffer()
-            buffer.command("HSCAN", key, cursor, "COUNT", "20000")
-            var next: String?
-            try connection.pipeline(buffer) { reply throws(RedisError) in
-                guard Int32(reply.pointee.type) == REDIS_REPLY_ARRAY, reply.pointee.elements == 2,
-                    let cursorReply = reply.pointee.element[0], let items = reply.pointee.element[1]
-                else { throw RedisError(.unexpectedReply, "HSCAN \(key)") }
-                next = RedisReply(cursorReply).text
-                let count = Int(items.pointee.elements)
-                var index = 0
-                while index + 1 < count {
-                    let field = items.pointee.element[index]!.pointee
-                    let value = items.pointee.element[index + 1]!.pointee
-                    try visit(
-                        UnsafeRawBufferPointer(start: field.str, count: Int(field.len)),
-                        UnsafeRawBufferPointer(start: value.str, count: Int(value.len)))
-                    index += 2
-                }
-            }
-            guard let next else { throw RedisError(.unexpectedReply, "HSCAN cursor") }
-            cursor = next
-        } while cursor != "0"
     }
 }
