@@ -7,25 +7,7 @@ extension Ledger {
     public func upsertListing(_ map: ListingMap, now: UInt32) throws(ValidationProblem) -> [(SaleEvent, EventOutcome)] {
         precondition(inBatch, "upsertListing needs a batch")
         if let problem = map.validate() { throw problem }
-        let listing = internListing(map.key)
-        let parts: [Part]
-        switch map.target {
-        case .item(let itemID):
-            parts = [Part(item: items.intern(itemID), units: 1)]
-        case .bundle(let components):
-            parts = components.map { Part(item: items.intern($0.itemID), units: Int32($0.quantity)) }
-        }
-        let locationIDs = map.locations.map { locations.intern($0) }
-        var mappingRows: [UInt32] = []
-        mappingRows.reserveCapacity(locationIDs.count * parts.count)
-        for location in locationIDs {
-            for part in parts { mappingRows.append(row(item: part.item, location: location)) }
-        }
-        let mapping = Mapping(parts: parts, locations: locationIDs, isBundle: map.isBundle, rows: mappingRows)
-        while mappings.count <= Int(listing) {
-            mappings.append(nil)
-            publishedMappings.append(nil)
-        }
+        let (listing, mapping) = makeMapping(map)
         if mappings[Int(listing)] != mapping {
             undo.append(.mapping(listing, mappings[Int(listing)]))
             adminChanges = true
@@ -41,6 +23,29 @@ extension Ledger {
             if outcome.result == .invalid { stagedConflicts.append(event) }
             return (event, outcome)
         }
+    }
+
+    /// Interns a listing map's names and rows, making room for the listing in the map arrays.
+    func makeMapping(_ map: ListingMap) -> (UInt32, Mapping) {
+        let listing = internListing(map.key)
+        let parts: [Part]
+        switch map.target {
+        case .item(let itemID):
+            parts = [Part(item: items.intern(itemID), units: 1)]
+        case .bundle(let components):
+            parts = components.map { Part(item: items.intern($0.itemID), units: Int32($0.quantity)) }
+        }
+        let locationIDs = map.locations.map { locations.intern($0) }
+        var mappingRows: [UInt32] = []
+        mappingRows.reserveCapacity(locationIDs.count * parts.count)
+        for location in locationIDs {
+            for part in parts { mappingRows.append(row(item: part.item, location: location)) }
+        }
+        while mappings.count <= Int(listing) {
+            mappings.append(nil)
+            publishedMappings.append(nil)
+        }
+        return (listing, Mapping(parts: parts, locations: locationIDs, isBundle: map.isBundle, rows: mappingRows))
     }
 
     /// Sets the stock Zoho confirms for an item at a location.

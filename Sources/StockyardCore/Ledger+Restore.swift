@@ -8,11 +8,13 @@ extension Ledger {
         noteNet(row)
     }
 
+    /// Restores a listing map as stored (it was validated when it was set).
     public func restoreListing(_ map: ListingMap) {
         precondition(!inBatch)
-        beginBatch()
-        _ = try? upsertListing(map, now: 0)
-        commitBatch()
+        let (listing, mapping) = makeMapping(map)
+        mappings[Int(listing)] = mapping
+        publishedMappings[Int(listing)] = mapping
+        forgetConsumptions(listing)
     }
 
     public func restoreRule(_ rule: AllocationRule) {
