@@ -72,7 +72,7 @@ extension Ledger {
 
     /// Reserves room for the expected number of lines.
     public func reserveLines(_ count: Int) {
-        if lines.records.isEmpty && count > 1024 {
+        if lines.records.isEmpty && count > max(1024, configuration.expectedLines) {
             lines = LineTable(capacity: count)
         }
     }

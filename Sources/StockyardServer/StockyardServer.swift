@@ -18,7 +18,7 @@ public enum StockyardServer {
         let writer = LedgerWriter(
             configuration: .init(
                 redis: configuration.redis,
-                ledger: .init(lineRetention: configuration.lineRetentionSeconds),
+                ledger: .init(lineRetention: configuration.lineRetentionSeconds, expectedLines: configuration.expectedLines),
                 maxBatchEvents: configuration.maxBatchEvents,
                 maxQueuedEvents: configuration.maxQueuedEvents,
                 journalRetentionMilliseconds: configuration.journalRetentionSeconds * 1000

@@ -43,6 +43,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Days an order line's state is kept after its last change. Env: STOCKYARD_LINE_RETENTION_DAYS (default 120).")
     var lineRetentionDays: String?
 
+    @Option(help: "Order lines to make room for at start, so the line table rarely grows under load. Env: STOCKYARD_EXPECTED_LINES (default 1000000).")
+    var expectedLines: String?
+
     @Option(help: "Days the journal Stream keeps entries. Env: STOCKYARD_JOURNAL_RETENTION_DAYS (default 7).")
     var journalRetentionDays: String?
 
@@ -147,6 +150,7 @@ struct Settings {
         let maxBody = try integer(serve.maxBodyBytes, "max-body-bytes", "STOCKYARD_MAX_BODY_BYTES", default: 8 * 1024 * 1024, range: 1024...(256 * 1024 * 1024))
         let retention = try integer(serve.lineRetentionDays, "line-retention-days", "STOCKYARD_LINE_RETENTION_DAYS", default: 120, range: 1...3650)
         let journal = try integer(serve.journalRetentionDays, "journal-retention-days", "STOCKYARD_JOURNAL_RETENTION_DAYS", default: 7, range: 1...3650)
+        let expectedLines = try integer(serve.expectedLines, "expected-lines", "STOCKYARD_EXPECTED_LINES", default: 1_000_000, range: 1_024...200_000_000)
         let batch = try integer(serve.maxBatchEvents, "max-batch-events", "STOCKYARD_MAX_BATCH_EVENTS", default: 20_000, range: 1...1_000_000)
 
         let levelText = value(serve.logLevel, "STOCKYARD_LOG_LEVEL") ?? "info"
@@ -169,6 +173,7 @@ struct Settings {
             maxBodyBytes: maxBody,
             maxBatchEvents: batch,
             lineRetentionSeconds: UInt32(retention * 86_400),
+            expectedLines: expectedLines,
             journalRetentionSeconds: Int64(journal) * 86_400
         )
     }

@@ -22,6 +22,8 @@ public struct ServerConfiguration: Sendable {
     public var maxQueuedEvents: Int
     /// Order-line retention in seconds.
     public var lineRetentionSeconds: UInt32
+    /// Order lines to make room for up front, so the line table rarely grows under load.
+    public var expectedLines: Int
     /// Journal retention in seconds.
     public var journalRetentionSeconds: Int64
     /// Seconds a client should wait before retrying after a 503.
@@ -39,6 +41,7 @@ public struct ServerConfiguration: Sendable {
         maxBatchEvents: Int = 20_000,
         maxQueuedEvents: Int = 500_000,
         lineRetentionSeconds: UInt32 = 120 * 86_400,
+        expectedLines: Int = 1_000_000,
         journalRetentionSeconds: Int64 = 7 * 86_400,
         retryAfterSeconds: Int = 1
     ) {
@@ -53,6 +56,7 @@ public struct ServerConfiguration: Sendable {
         self.maxBatchEvents = maxBatchEvents
         self.maxQueuedEvents = maxQueuedEvents
         self.lineRetentionSeconds = lineRetentionSeconds
+        self.expectedLines = expectedLines
         self.journalRetentionSeconds = journalRetentionSeconds
         self.retryAfterSeconds = retryAfterSeconds
     }
