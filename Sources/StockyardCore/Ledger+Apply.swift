@@ -3,9 +3,21 @@ extension Ledger {
     ///
     /// - Parameter now: seconds since 1970, recorded as the line's last change.
     public func apply(_ event: SaleEvent, now: UInt32) -> EventOutcome {
-        precondition(inBatch, "apply needs a batch")
         if let problem = event.validate() {
             return EventOutcome(.invalid, problem: problem)
+        }
+        return apply(validated: event, now: now)
+    }
+
+    /// Applies an event that already passed `SaleEvent.validate()` (at the edge, off the writer's
+    /// thread), skipping the byte-by-byte id checks; only the cheap bounds are checked again.
+    public func apply(validated event: SaleEvent, now: UInt32) -> EventOutcome {
+        precondition(inBatch, "apply needs a batch")
+        guard event.quantity >= 0, event.quantity <= Limits.maxLineQuantity, event.version >= 0,
+            event.listingID.utf8.count <= Limits.maxIDLength, event.orderID.utf8.count <= Limits.maxIDLength,
+            event.lineID.utf8.count <= Limits.maxIDLength
+        else {
+            return EventOutcome(.invalid, problem: event.validate() ?? ValidationProblem(field: "event", message: "the event is invalid"))
         }
         let listing = listingID(event.channel, event.listingID)
         buildLineKey(event.channel, event.orderID, event.lineID)

@@ -152,7 +152,7 @@ public func applyInBatches(_ ledger: Ledger, _ events: some Collection<SaleEvent
         ledger.beginBatch()
         var inBatch = 0
         while inBatch < batchSize && index != events.endIndex {
-            counts[Int(ledger.apply(events[index], now: now).result.rawValue)] += 1
+            counts[Int(ledger.apply(validated: events[index], now: now).result.rawValue)] += 1
             events.formIndex(after: &index)
             inBatch += 1
         }

@@ -447,7 +447,7 @@ public final class LedgerWriter: Service, @unchecked Sendable {
             var outcomes: [EventOutcome] = []
             outcomes.reserveCapacity(events.count)
             for (index, event) in events.enumerated() {
-                let outcome = ledger.apply(event, now: now)
+                let outcome = ledger.apply(validated: event, now: now)
                 if outcome.result == .invalid {
                     return .failure(InvalidJobError(index: index, problem: outcome.problem!))
                 }

@@ -15,6 +15,7 @@ public struct StockSetting: Sendable, Hashable {
 
 /// A unit of work for the ledger writer: applied whole, or not at all.
 public enum WriterJob: Sendable {
+    /// Sale events that passed `SaleEvent.validate()`: the writer does not check ids again.
     case events([SaleEvent])
     case listings([ListingMap])
     case stock([StockSetting])
