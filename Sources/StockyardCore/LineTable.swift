@@ -23,7 +23,9 @@ public struct LineRecord: Sendable, Hashable {
 struct LineTable {
     private(set) var arena: ContiguousArray<UInt8> = []
     private(set) var records: ContiguousArray<LineRecord> = []
-    private var slots: ContiguousArray<UInt32>
+    /// Each slot: the record index + 1 in the low half (0: empty), the key's hash tag in the high
+    /// half, so that a probe rejects most other keys without touching their records.
+    private var slots: ContiguousArray<UInt64>
     private var mask: Int
     private(set) var deadCount = 0
 
@@ -59,9 +61,13 @@ struct LineTable {
             while true {
                 let entry = slots[slot]
                 if entry == 0 { return nil }
-                let index = Int(entry - 1)
+                if UInt32(truncatingIfNeeded: entry >> 32) != tag {
+                    slot = (slot + 1) & mask
+                    continue
+                }
+                let index = Int(UInt32(truncatingIfNeeded: entry) - 1)
                 let record = records[index]
-                if record.hash == tag, Int(record.keyLength) == key.count {
+                if Int(record.keyLength) == key.count {
                     let start = Int(record.keyOffset)
                     if key.count == 0
                         || memcmpEqual(arenaBuffer.baseAddress! + start, key.baseAddress!, key.count)
@@ -140,7 +146,7 @@ struct LineTable {
     private mutating func place(index: UInt32, hash: UInt64) {
         var slot = Int(truncatingIfNeeded: hash) & mask
         while slots[slot] != 0 { slot = (slot + 1) & mask }
-        slots[slot] = index + 1
+        slots[slot] = (hash >> 32) << 32 | UInt64(index + 1)
     }
 
     private mutating func grow() {
@@ -155,7 +161,7 @@ struct LineTable {
 
     /// Approximate bytes held.
     var memoryFootprint: Int {
-        arena.capacity + records.capacity * MemoryLayout<LineRecord>.stride + slots.capacity * 4
+        arena.capacity + records.capacity * MemoryLayout<LineRecord>.stride + slots.capacity * 8
     }
 }
 
