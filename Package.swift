@@ -11,10 +11,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "stockyard", targets: ["stockyard"]),
+        // The core, for the benchmark package.
         .library(name: "StockyardCore", targets: ["StockyardCore"]),
-        .library(name: "StockyardRedis", targets: ["StockyardRedis"]),
-        .library(name: "StockyardHTTPClient", targets: ["StockyardHTTPClient"]),
-        .library(name: "StockyardServer", targets: ["StockyardServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),

@@ -39,15 +39,8 @@ extension Ledger {
         }
         move(consumption, lineUnits: -Int64(quantity))
         if let index = found {
-            let old = lines[index]
-            undo.append(.lineChanged(index, old))
-            var record = old
-            record.live = true
-            record.consumption = consumption
-            record.quantity = quantity
-            record.version = version
-            record.touched = now
-            lines[index] = record
+            undo.append(.lineChanged(index, lines[index]))
+            lines.revive(index, consumption: consumption, quantity: quantity, version: version, touched: now)
         } else {
             let index = lines.insert(
                 keyScratch.bytes, hash: hash, consumption: consumption, quantity: quantity, version: version, touched: now)

@@ -51,13 +51,7 @@ extension Ledger {
     public func restoreLine(key: UnsafeRawBufferPointer, consumption: UInt32, quantity: Int32, version: Int64, touched: UInt32) {
         let hash = LineTable.hash(key)
         if let index = lines.find(key, hash: hash) {
-            var record = lines[index]
-            record.live = true
-            record.consumption = consumption
-            record.quantity = quantity
-            record.version = version
-            record.touched = touched
-            lines[index] = record
+            lines.revive(index, consumption: consumption, quantity: quantity, version: version, touched: touched)
         } else {
             _ = lines.insert(key, hash: hash, consumption: consumption, quantity: quantity, version: version, touched: touched)
         }

@@ -110,6 +110,17 @@ struct LineTable {
         return index
     }
 
+    /// Gives a line (live or expired) a new state, making it live.
+    mutating func revive(_ index: UInt32, consumption: UInt32, quantity: Int32, version: Int64, touched: UInt32) {
+        var record = self[index]
+        record.live = true
+        record.consumption = consumption
+        record.quantity = quantity
+        record.version = version
+        record.touched = touched
+        self[index] = record
+    }
+
     subscript(index: UInt32) -> LineRecord {
         get { records[Int(index)] }
         set {

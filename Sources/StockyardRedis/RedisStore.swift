@@ -31,13 +31,6 @@ public final class RedisStore {
         self.journalRetentionMilliseconds = journalRetentionMilliseconds
     }
 
-    /// Writes what the staged batch changed, and its journal entries, in one transaction.
-    public func commit(
-        _ ledger: Ledger, changes: StagedChanges, journal: [JournalEntry], nowMilliseconds: Int64
-    ) throws(RedisError) {
-        try execute(prepareCommit(ledger, changes: changes, journal: journal, nowMilliseconds: nowMilliseconds))
-    }
-
     /// Encodes a staged batch as one MULTI…EXEC buffer, without sending it.
     public func prepareCommit(
         _ ledger: Ledger, changes: StagedChanges, journal: [JournalEntry], nowMilliseconds: Int64
