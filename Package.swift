@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
@@ -64,12 +65,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Channel payloads and signatures: webhook bodies in, sale events out. No I/O.
+        .target(
+            name: "StockyardChannels",
+            dependencies: [
+                "StockyardCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // HTTP API, group commit, metrics, service wiring.
         .target(
             name: "StockyardServer",
             dependencies: [
                 "StockyardCore",
+                "StockyardChannels",
                 "StockyardRedis",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -84,6 +97,7 @@ let package = Package(
             name: "stockyard",
             dependencies: [
                 "StockyardServer",
+                "StockyardChannels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -93,6 +107,7 @@ let package = Package(
             name: "StockyardCoreTests",
             dependencies: [
                 "StockyardCore",
+                "StockyardChannels",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
@@ -101,6 +116,7 @@ let package = Package(
             name: "StockyardIntegrationTests",
             dependencies: [
                 "StockyardCore",
+                "StockyardChannels",
                 "StockyardRedis",
                 "StockyardServer",
                 "StockyardHTTPClient",

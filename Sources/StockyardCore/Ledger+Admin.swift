@@ -19,7 +19,9 @@ extension Ledger {
         parkedTotal -= waiting.count
         undo.append(.parkedCleared(listing, waiting))
         return waiting.map { event in
-            let outcome = apply(event, now: now)
+            // Parked events passed validation when they arrived (releases included).
+            let outcome = event.validate(allowingReleases: true).map { EventOutcome(.invalid, problem: $0) }
+                ?? apply(validated: event, now: now)
             if outcome.result == .invalid { stagedConflicts.append(event) }
             return (event, outcome)
         }

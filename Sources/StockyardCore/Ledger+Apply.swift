@@ -11,13 +11,15 @@ extension Ledger {
 
     /// Applies an event that already passed `SaleEvent.validate()` (at the edge, off the writer's
     /// thread), skipping the byte-by-byte id checks; only the cheap bounds are checked again.
+    /// A negative quantity is a release: the line gives units back (see
+    /// `SaleEvent.validate(allowingReleases:)`).
     public func apply(validated event: SaleEvent, now: UInt32) -> EventOutcome {
         precondition(inBatch, "apply needs a batch")
-        guard event.quantity >= 0, event.quantity <= Limits.maxLineQuantity, event.version >= 0,
+        guard event.quantity >= -Limits.maxLineQuantity, event.quantity <= Limits.maxLineQuantity, event.version >= 0,
             event.listingID.utf8.count <= Limits.maxIDLength, event.orderID.utf8.count <= Limits.maxIDLength,
             event.lineID.utf8.count <= Limits.maxIDLength
         else {
-            return EventOutcome(.invalid, problem: event.validate() ?? ValidationProblem(field: "event", message: "the event is invalid"))
+            return EventOutcome(.invalid, problem: event.validate(allowingReleases: true) ?? ValidationProblem(field: "event", message: "the event is invalid"))
         }
         let listing = listingID(event.channel, event.listingID)
         buildLineKey(event.channel, event.orderID, event.lineID)
@@ -116,7 +118,7 @@ extension Ledger {
 
     /// Builds a line's key in the scratch buffer.
     @inline(__always)
-    private func buildLineKey(_ channel: Channel, _ orderID: String, _ lineID: String) {
+    func buildLineKey(_ channel: Channel, _ orderID: String, _ lineID: String) {
         keyScratch.reset()
         keyScratch.append(channel.rawValue)
         keyScratch.append(orderID)

@@ -35,12 +35,18 @@ public enum Limits {
 
 extension SaleEvent {
     /// Field-level checks that need no ledger state.
-    public func validate() -> ValidationProblem? {
+    ///
+    /// - Parameter allowingReleases: accept a negative quantity, a line that gives units back
+    ///   (a channel's restocking refund). Sale events from callers never may.
+    public func validate(allowingReleases: Bool = false) -> ValidationProblem? {
         if let problem = Limits.validateID(listingID, field: "listing_id") { return problem }
         if let problem = Limits.validateID(orderID, field: "order_id") { return problem }
         if let problem = Limits.validateID(lineID, field: "line_id") { return problem }
-        if quantity < 0 {
+        if quantity < 0 && !allowingReleases {
             return ValidationProblem(field: "quantity", message: "quantity must not be negative")
+        }
+        if quantity < -Limits.maxLineQuantity {
+            return ValidationProblem(field: "quantity", message: "quantity is below -\(Limits.maxLineQuantity)")
         }
         if quantity > Limits.maxLineQuantity {
             return ValidationProblem(field: "quantity", message: "quantity exceeds \(Limits.maxLineQuantity)")

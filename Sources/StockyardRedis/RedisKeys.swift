@@ -26,6 +26,12 @@ public struct RedisKeys: Sendable {
     public var conflicts: String { "\(prefix):{c}:conflicts" }
     public var journal: String { "\(prefix):{c}:journal" }
     public var meta: String { "\(prefix):{c}:meta" }
+    /// Channel delivery ids seen lately (sorted set scored by expiry, seconds).
+    public var deliveries: String { "\(prefix):{c}:deliveries" }
+    /// Webhook bodies that could not be read, kept for a person (hash by id).
+    public var deadLetters: String { "\(prefix):{c}:dead-letters" }
+    /// The item catalogue: item id to SKU and default locations (hash).
+    public var items: String { "\(prefix):{c}:items" }
 
     /// The shard of a byte string: a stable FNV-1a hash, never the process's randomised one.
     public func shard(of bytes: UnsafeRawBufferPointer) -> Int {

@@ -33,10 +33,11 @@ public final class RedisStore {
 
     /// Encodes a staged batch as one MULTI…EXEC buffer, without sending it.
     public func prepareCommit(
-        _ ledger: Ledger, changes: StagedChanges, journal: [JournalEntry], nowMilliseconds: Int64
+        _ ledger: Ledger, changes: StagedChanges, journal: [JournalEntry], inbox: InboxWrites = InboxWrites(),
+        nowMilliseconds: Int64
     ) -> RedisCommandBuffer {
         var buffer = RedisCommandBuffer()
-        encode(ledger, changes: changes, journal: journal, nowMilliseconds: nowMilliseconds, into: &buffer)
+        encode(ledger, changes: changes, journal: journal, inbox: inbox, nowMilliseconds: nowMilliseconds, into: &buffer)
         return buffer
     }
 
@@ -81,7 +82,7 @@ public final class RedisStore {
     }
 
     func encode(
-        _ ledger: Ledger, changes: StagedChanges, journal: [JournalEntry], nowMilliseconds: Int64,
+        _ ledger: Ledger, changes: StagedChanges, journal: [JournalEntry], inbox: InboxWrites, nowMilliseconds: Int64,
         into buffer: inout RedisCommandBuffer
     ) {
         let unit = StoredFormat.unit
@@ -248,6 +249,7 @@ public final class RedisStore {
             buffer.argument(entry.body)
             buffer.end()
         }
+        encode(inbox, into: &buffer)
         buffer.command("EXEC")
     }
 }

@@ -21,7 +21,9 @@ public enum StockyardServer {
                 ledger: .init(lineRetention: configuration.lineRetentionSeconds, expectedLines: configuration.expectedLines),
                 maxBatchEvents: configuration.maxBatchEvents,
                 maxQueuedEvents: configuration.maxQueuedEvents,
-                journalRetentionMilliseconds: configuration.journalRetentionSeconds * 1000
+                journalRetentionMilliseconds: configuration.journalRetentionSeconds * 1000,
+                deliveryRetentionSeconds: configuration.deliveryRetentionSeconds,
+                maxDeliveryIDs: configuration.maxDeliveryIDs
             ),
             metrics: metrics,
             logger: logger

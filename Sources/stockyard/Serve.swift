@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import StockyardChannels
 import StockyardRedis
 import StockyardServer
 
@@ -51,6 +52,21 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Most entries the writer stores in one group commit. Env: STOCKYARD_MAX_BATCH_EVENTS (default 20000).")
     var maxBatchEvents: String?
+
+    @Option(help: "Shopify app secret(s), comma-separated: the current one first, then the previous one during a rotation. Env: STOCKYARD_SHOPIFY_SECRET, or STOCKYARD_SHOPIFY_SECRET_FILE.")
+    var shopifySecret: String?
+
+    @Option(help: "JSON file of per-shop settings: {\"shops\": {\"<shop>.myshopify.com\": {\"secrets\": [\"...\"], \"namespace\": \"...\"}}}. Env: STOCKYARD_SHOPIFY_SHOPS_FILE.")
+    var shopifyShopsFile: String?
+
+    @Option(help: "Shared secret(s) of the Amazon notification bridge, comma-separated (current first). Env: STOCKYARD_AMAZON_BRIDGE_SECRET, or STOCKYARD_AMAZON_BRIDGE_SECRET_FILE.")
+    var amazonBridgeSecret: String?
+
+    @Option(help: "Hours a channel delivery id is remembered to answer redeliveries at once. Env: STOCKYARD_DELIVERY_RETENTION_HOURS (default 24).")
+    var deliveryRetentionHours: String?
+
+    @Option(help: "Most delivery ids remembered in memory (oldest forgotten first). Env: STOCKYARD_MAX_DELIVERY_IDS (default 2000000).")
+    var maxDeliveryIDs: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Env: STOCKYARD_LOG_LEVEL (default info).")
     var logLevel: String?
@@ -153,6 +169,23 @@ struct Settings {
         let expectedLines = try integer(serve.expectedLines, "expected-lines", "STOCKYARD_EXPECTED_LINES", default: 1_000_000, range: 1_024...200_000_000)
         let batch = try integer(serve.maxBatchEvents, "max-batch-events", "STOCKYARD_MAX_BATCH_EVENTS", default: 20_000, range: 1...1_000_000)
 
+        let deliveryHours = try integer(serve.deliveryRetentionHours, "delivery-retention-hours", "STOCKYARD_DELIVERY_RETENTION_HOURS", default: 24, range: 1...24 * 30)
+        let maxDeliveryIDs = try integer(serve.maxDeliveryIDs, "max-delivery-ids", "STOCKYARD_MAX_DELIVERY_IDS", default: 2_000_000, range: 1_000...100_000_000)
+        func secretList(_ option: String?, _ variable: String, flag: String) throws(SettingError) -> [WebhookSecret] {
+            guard let text = try secret(option, variable) else { return [] }
+            let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !parts.contains(where: \.isEmpty), parts.count <= 2 else {
+                throw SettingError(message: "--\(flag) / \(variable): give one secret, or two separated by a comma during a rotation")
+            }
+            return parts.map { WebhookSecret($0) }
+        }
+        let shopifySecrets = try secretList(serve.shopifySecret, "STOCKYARD_SHOPIFY_SECRET", flag: "shopify-secret")
+        let amazonSecrets = try secretList(serve.amazonBridgeSecret, "STOCKYARD_AMAZON_BRIDGE_SECRET", flag: "amazon-bridge-secret")
+        var shops: [String: ShopifyShop] = [:]
+        if let path = value(serve.shopifyShopsFile, "STOCKYARD_SHOPIFY_SHOPS_FILE") {
+            shops = try Self.readShops(path)
+        }
+
         let levelText = value(serve.logLevel, "STOCKYARD_LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else {
             throw SettingError(message: "--log-level / STOCKYARD_LOG_LEVEL: '\(levelText)' is not a log level")
@@ -174,7 +207,47 @@ struct Settings {
             maxBatchEvents: batch,
             lineRetentionSeconds: UInt32(retention * 86_400),
             expectedLines: expectedLines,
-            journalRetentionSeconds: Int64(journal) * 86_400
+            journalRetentionSeconds: Int64(journal) * 86_400,
+            shopifySecrets: shopifySecrets,
+            shopifyShops: shops,
+            amazonBridgeSecrets: amazonSecrets,
+            deliveryRetentionSeconds: Int64(deliveryHours) * 3600,
+            maxDeliveryIDs: maxDeliveryIDs
         )
+    }
+
+    /// Reads the per-shop settings file.
+    static func readShops(_ path: String) throws(SettingError) -> [String: ShopifyShop] {
+        struct File: Decodable {
+            struct Shop: Decodable {
+                var secrets: [String]
+                var namespace: String?
+            }
+            var shops: [String: Shop]
+        }
+        let flag = "--shopify-shops-file / STOCKYARD_SHOPIFY_SHOPS_FILE"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SettingError(message: "\(flag): cannot read \(path)")
+        }
+        let file: File
+        do {
+            file = try JSONDecoder().decode(File.self, from: data)
+        } catch {
+            throw SettingError(message: "\(flag): \(path) is not {\"shops\": {\"<domain>\": {\"secrets\": [...], \"namespace\": ...}}}")
+        }
+        var shops: [String: ShopifyShop] = [:]
+        for (domain, shop) in file.shops {
+            let secrets = shop.secrets.map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !secrets.isEmpty, secrets.count <= 2, !secrets.contains(where: \.isEmpty) else {
+                throw SettingError(message: "\(flag): shop \(domain) needs one or two non-empty secrets")
+            }
+            if let namespace = shop.namespace {
+                guard !namespace.isEmpty, namespace.count <= 64, !namespace.contains(where: { $0.isWhitespace || $0 == ":" || $0.asciiValue.map { $0 < 0x20 } == true }) else {
+                    throw SettingError(message: "\(flag): shop \(domain) has a namespace that is empty, too long or holds spaces or ':'")
+                }
+            }
+            shops[domain.lowercased()] = ShopifyShop(secrets: secrets.map { WebhookSecret($0) }, namespace: shop.namespace)
+        }
+        return shops
     }
 }

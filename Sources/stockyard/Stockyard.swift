@@ -5,7 +5,7 @@ struct Stockyard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stockyard",
         abstract: "Multichannel stock allocation: per-SKU, per-warehouse stock, kept exactly once.",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, BareEndpoint.self],
         defaultSubcommand: Serve.self
     )
 }

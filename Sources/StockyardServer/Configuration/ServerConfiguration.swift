@@ -1,5 +1,19 @@
+import StockyardChannels
 import StockyardCore
 import StockyardRedis
+
+/// Settings of one Shopify shop, by its `X-Shopify-Shop-Domain`.
+public struct ShopifyShop: Sendable {
+    /// App secrets: the current one first, then the previous one during a rotation.
+    public var secrets: [WebhookSecret]
+    /// Prefix of this shop's listing and order ids, for shops that keep listings apart.
+    public var namespace: String?
+
+    public init(secrets: [WebhookSecret], namespace: String? = nil) {
+        self.secrets = secrets
+        self.namespace = namespace
+    }
+}
 
 /// Everything `stockyard serve` needs, validated.
 public struct ServerConfiguration: Sendable {
@@ -28,6 +42,18 @@ public struct ServerConfiguration: Sendable {
     public var journalRetentionSeconds: Int64
     /// Seconds a client should wait before retrying after a 503.
     public var retryAfterSeconds: Int
+    /// Shopify app secrets for any shop (current first, then the previous one).
+    public var shopifySecrets: [WebhookSecret]
+    /// Per-shop secrets and namespaces, by shop domain; a shop listed here uses its own secrets.
+    public var shopifyShops: [String: ShopifyShop]
+    /// Shared secrets of the Amazon notification bridge (current first).
+    public var amazonBridgeSecrets: [WebhookSecret]
+    /// How long channel delivery ids are remembered for duplicate detection, in seconds.
+    public var deliveryRetentionSeconds: Int64
+    /// Most delivery ids remembered in memory.
+    public var maxDeliveryIDs: Int
+    /// Most listings in one CSV import.
+    public var maxImportRows: Int
 
     public init(
         host: String = "127.0.0.1",
@@ -43,7 +69,13 @@ public struct ServerConfiguration: Sendable {
         lineRetentionSeconds: UInt32 = 120 * 86_400,
         expectedLines: Int = 1_000_000,
         journalRetentionSeconds: Int64 = 7 * 86_400,
-        retryAfterSeconds: Int = 1
+        retryAfterSeconds: Int = 1,
+        shopifySecrets: [WebhookSecret] = [],
+        shopifyShops: [String: ShopifyShop] = [:],
+        amazonBridgeSecrets: [WebhookSecret] = [],
+        deliveryRetentionSeconds: Int64 = 86_400,
+        maxDeliveryIDs: Int = 2_000_000,
+        maxImportRows: Int = 200_000
     ) {
         self.host = host
         self.port = port
@@ -59,5 +91,11 @@ public struct ServerConfiguration: Sendable {
         self.expectedLines = expectedLines
         self.journalRetentionSeconds = journalRetentionSeconds
         self.retryAfterSeconds = retryAfterSeconds
+        self.shopifySecrets = shopifySecrets
+        self.shopifyShops = shopifyShops
+        self.amazonBridgeSecrets = amazonBridgeSecrets
+        self.deliveryRetentionSeconds = deliveryRetentionSeconds
+        self.maxDeliveryIDs = maxDeliveryIDs
+        self.maxImportRows = maxImportRows
     }
 }

@@ -27,6 +27,8 @@ struct StockyardAPI: Sendable {
         router.get("/v1/stock/:item_id") { request, context in try getStock(request, context) }
         router.get("/v1/listings/:channel/:listing_id") { request, context in try getListing(request, context) }
         router.get("/v1/listings/:channel/:listing_id/sellable") { request, context in try getSellable(request, context) }
+        registerWebhooks(on: router)
+        registerInbox(on: router)
     }
 
     // MARK: Writes
@@ -86,12 +88,17 @@ struct StockyardAPI: Sendable {
             maps.append(map)
         }
         let outcome = try await submit(.listings(maps), path: "listings", context: context)
+        return listingsResponse(count: maps.count, outcome)
+    }
+
+    /// `{"listings", "replayed", "replayed_counts"}` for a stored listings job.
+    func listingsResponse(count: Int, _ outcome: WriterOutcome) -> Response {
         guard case .listings(let replayed) = outcome else { preconditionFailure("listings job answered \(outcome)") }
         var counts = [EventResult: Int]()
         for item in replayed { counts[item.outcome.result, default: 0] += 1 }
         var writer = JSONWriter()
         writer.raw("{\"listings\":")
-        writer.number(maps.count)
+        writer.number(count)
         writer.raw(",\"replayed\":")
         writer.number(replayed.count)
         writer.raw(",\"replayed_counts\":")
@@ -151,7 +158,7 @@ struct StockyardAPI: Sendable {
         return jsonResponse("{\"stored\":\(rules.count)}")
     }
 
-    private func submit(_ job: WriterJob, path: String, context: BasicRequestContext) async throws -> WriterOutcome {
+    func submit(_ job: WriterJob, path: String, context: BasicRequestContext) async throws -> WriterOutcome {
         do {
             return try await writer.submit(job)
         } catch let error as InvalidJobError {
@@ -313,7 +320,7 @@ struct StockyardAPI: Sendable {
     // MARK: Helpers
 
     /// A list in a request body holds 1 to `maxEventsPerRequest` entries.
-    private func checkCount(_ count: Int, field: String) throws {
+    func checkCount(_ count: Int, field: String) throws {
         guard count > 0 else {
             throw APIError(.badRequest, .invalidField, "\(field) must hold at least one entry", field: field)
         }
@@ -324,7 +331,7 @@ struct StockyardAPI: Sendable {
         }
     }
 
-    private func listingKey(_ context: BasicRequestContext) throws -> ListingKey {
+    func listingKey(_ context: BasicRequestContext) throws -> ListingKey {
         let name = try parameter(context, "channel")
         guard let channel = Channel(name: name) else {
             throw APIError(.notFound, .notFound, "unknown channel '\(name)'", field: "channel")
@@ -332,14 +339,14 @@ struct StockyardAPI: Sendable {
         return ListingKey(channel: channel, listingID: try parameter(context, "listing_id"))
     }
 
-    private func parameter(_ context: BasicRequestContext, _ name: String) throws -> String {
+    func parameter(_ context: BasicRequestContext, _ name: String) throws -> String {
         guard let raw = context.parameters.get(name) else {
             throw APIError(.badRequest, .invalidField, "\(name) is missing", field: name)
         }
         return raw.removingPercentEncoding ?? raw
     }
 
-    private func authorize(_ request: Request, tokens: [String?]) throws {
+    func authorize(_ request: Request, tokens: [String?]) throws {
         guard let presented = bearerToken(request) else { throw APIError.unauthorized() }
         var matched = false
         for case let token? in tokens where constantTimeEquals(Array(presented.utf8), Array(token.utf8)) {
@@ -348,24 +355,24 @@ struct StockyardAPI: Sendable {
         guard matched else { throw APIError.unauthorized() }
     }
 
-    private func authorizeRead(_ request: Request) throws {
+    func authorizeRead(_ request: Request) throws {
         guard let readToken = configuration.readToken else { return }
         try authorize(request, tokens: [readToken, configuration.adminToken])
     }
 
-    private func bearerToken(_ request: Request) -> String? {
+    func bearerToken(_ request: Request) -> String? {
         guard let header = request.headers[.authorization] else { return nil }
         let prefix = "Bearer "
         guard header.count > prefix.count, header.lowercased().hasPrefix("bearer ") else { return nil }
         return String(header.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)
     }
 
-    private func decode<Body: Decodable>(_ request: Request, _ context: BasicRequestContext) async throws -> Body {
+    func decode<Body: Decodable>(_ request: Request, _ context: BasicRequestContext) async throws -> Body {
         try decodeJSON(Body.self, try await collectBody(request))
     }
 
     /// The request body, after checking its media type and size.
-    private func collectBody(_ request: Request) async throws -> ByteBuffer {
+    func collectBody(_ request: Request) async throws -> ByteBuffer {
         if let type = request.headers[.contentType]?.lowercased(), type != "application/json",
             !type.hasPrefix("application/json;")
         {
@@ -379,7 +386,7 @@ struct StockyardAPI: Sendable {
         }
     }
 
-    private func decodeJSON<Body: Decodable>(_ type: Body.Type, _ buffer: ByteBuffer) throws -> Body {
+    func decodeJSON<Body: Decodable>(_ type: Body.Type, _ buffer: ByteBuffer) throws -> Body {
         do {
             return try JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {

@@ -16,6 +16,10 @@ public final class StockyardMetrics: Sendable {
     let ready: Gauge
     let queuedEvents: Gauge
     let reloads: Counter
+    let deliveryIDs: Gauge
+    let deadLetters: Gauge
+    let autoMapped: Counter
+    private let webhooks: [String: [WebhookOutcome: Counter]]
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -38,6 +42,20 @@ public final class StockyardMetrics: Sendable {
         ready = registry.makeGauge(descriptor: .init(metricName: "stockyard_ready", unitName: "", helpText: "1 when state is loaded and Redis reachable."))
         queuedEvents = registry.makeGauge(descriptor: .init(metricName: "stockyard_queued_events", unitName: "", helpText: "Events waiting for the writer."))
         reloads = registry.makeCounter(descriptor: .init(metricName: "stockyard_state_loads_total", unitName: "", helpText: "Loads of the state from Redis."))
+        deliveryIDs = registry.makeGauge(descriptor: .init(metricName: "stockyard_delivery_ids", unitName: "", helpText: "Channel delivery ids remembered for duplicate detection."))
+        deadLetters = registry.makeGauge(descriptor: .init(metricName: "stockyard_dead_letters", unitName: "", helpText: "Webhook bodies kept in the dead-letter list."))
+        autoMapped = registry.makeCounter(descriptor: .init(metricName: "stockyard_listings_auto_mapped_total", unitName: "", helpText: "Listings that mapped themselves through the item catalogue."))
+        var webhooks: [String: [WebhookOutcome: Counter]] = [:]
+        for channel in Channel.allCases.map(\.name) + ["zoho"] {
+            for outcome in WebhookOutcome.allCases {
+                webhooks[channel, default: [:]][outcome] = registry.makeCounter(descriptor: .init(metricName: "stockyard_webhooks_total", unitName: "", helpText: "Webhook deliveries by channel and outcome."), labels: [("channel", channel), ("outcome", outcome.rawValue)])
+            }
+        }
+        self.webhooks = webhooks
+    }
+
+    func countWebhook(_ channel: String, _ outcome: WebhookOutcome) {
+        webhooks[channel]?[outcome]?.increment()
     }
 
     func countEvent(_ channel: Channel, _ result: EventResult) {
@@ -48,4 +66,24 @@ public final class StockyardMetrics: Sendable {
     public func exposition() -> [UInt8] {
         registry.emitToBuffer()
     }
+}
+
+/// What became of a webhook delivery, for metrics.
+enum WebhookOutcome: String, CaseIterable, Sendable {
+    /// Read and stored.
+    case accepted
+    /// A delivery id stored lately: answered at once.
+    case duplicateDelivery = "duplicate_delivery"
+    /// Counted and logged; moves no stock.
+    case informational
+    /// A topic or type Stockyard does not act on.
+    case ignored
+    /// Signature missing or wrong.
+    case unauthorized
+    /// Authenticated but unreadable: kept as a dead letter.
+    case deadLettered = "dead_lettered"
+    /// Over the size limit.
+    case tooLarge = "too_large"
+    /// The store could not take it; the sender retries.
+    case unavailable
 }

@@ -62,6 +62,20 @@ struct JournalBuilder {
         add("rules", body)
     }
 
+    /// `item sku locations` per catalogue item.
+    mutating func items(_ items: [CatalogueItem]) {
+        var body: [UInt8] = []
+        for item in items {
+            append(&body, item.itemID, item.sku, item.locations.joined(separator: ","))
+        }
+        add("items", body)
+    }
+
+    /// Drops the entries added after the first `count` (a job that was rolled back).
+    mutating func truncate(to count: Int) {
+        if entries.count > count { entries.removeLast(entries.count - count) }
+    }
+
     private mutating func add(_ kind: String, _ body: [UInt8]) {
         guard !body.isEmpty else { return }
         entries.append(JournalEntry(kind: kind, body: body))

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Prometheus
 import ServiceLifecycle
+import StockyardChannels
 import StockyardCore
 import StockyardRedis
 import Synchronization
@@ -26,6 +27,10 @@ public final class LedgerWriter: Service, @unchecked Sendable {
         public var expirySeconds: Double
         /// Least seconds between two attempts to reconnect.
         public var reconnectSeconds: Double
+        /// How long channel delivery ids are remembered, in seconds.
+        public var deliveryRetentionSeconds: Int64
+        /// Most delivery ids kept in memory.
+        public var maxDeliveryIDs: Int
 
         public init(
             redis: RedisConfiguration,
@@ -35,7 +40,9 @@ public final class LedgerWriter: Service, @unchecked Sendable {
             journalRetentionMilliseconds: Int64 = 7 * 86_400_000,
             tickSeconds: Double = 0.5,
             expirySeconds: Double = 60,
-            reconnectSeconds: Double = 0.2
+            reconnectSeconds: Double = 0.2,
+            deliveryRetentionSeconds: Int64 = 86_400,
+            maxDeliveryIDs: Int = 2_000_000
         ) {
             self.redis = redis
             self.ledger = ledger
@@ -45,6 +52,8 @@ public final class LedgerWriter: Service, @unchecked Sendable {
             self.tickSeconds = tickSeconds
             self.expirySeconds = expirySeconds
             self.reconnectSeconds = reconnectSeconds
+            self.deliveryRetentionSeconds = deliveryRetentionSeconds
+            self.maxDeliveryIDs = maxDeliveryIDs
         }
     }
 
@@ -65,6 +74,8 @@ public final class LedgerWriter: Service, @unchecked Sendable {
     public let configuration: Configuration
     /// The ledger; readers take the lock briefly and see committed state only.
     public let ledger: LockedLedger
+    /// Delivery ids, dead letters and the item catalogue.
+    public let inbox: Inbox
     private let health = Mutex(Health())
     private let metrics: StockyardMetrics
     private let logger: Logger
@@ -83,12 +94,16 @@ public final class LedgerWriter: Service, @unchecked Sendable {
     private var lastConnectAttempt = ContinuousClock.Instant.now - .seconds(3600)
     private var lastPing = ContinuousClock.Instant.now
     private var lastExpiry = ContinuousClock.Instant.now
+    /// Delivery ids and catalogue items of batches staged or in flight, not yet in `inbox`.
+    private var stagedDeliveries = Set<Inbox.Fingerprint>()
+    private var stagedItems: [String: CatalogueItem] = [:]
 
     public init(configuration: Configuration, metrics: StockyardMetrics, logger: Logger) {
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
         self.ledger = LockedLedger(Ledger(configuration: configuration.ledger))
+        self.inbox = Inbox(maxDeliveries: configuration.maxDeliveryIDs)
     }
 
     public var currentHealth: Health { health.withLock { $0 } }
@@ -147,6 +162,7 @@ public final class LedgerWriter: Service, @unchecked Sendable {
         var oversells: Int
         var entries: Int
         var sent: ContinuousClock.Instant
+        var inbox: InboxStage
     }
 
     /// Takes queued jobs in batches and stores them. While one batch's round trip to Redis is
@@ -218,6 +234,15 @@ public final class LedgerWriter: Service, @unchecked Sendable {
         }
     }
 
+    func isStagedDelivery(_ fingerprint: Inbox.Fingerprint) -> Bool {
+        stagedDeliveries.contains(fingerprint)
+    }
+
+    /// The catalogue item with this SKU, staged items included.
+    func catalogueItem(sku: String) -> CatalogueItem? {
+        stagedItems[sku] ?? inbox.item(sku: sku)
+    }
+
     private func queueIsEmpty() -> Bool {
         condition.lock()
         defer { condition.unlock() }
@@ -240,22 +265,30 @@ public final class LedgerWriter: Service, @unchecked Sendable {
         var results: [Result<WriterOutcome, InvalidJobError>] = []
         results.reserveCapacity(batch.count)
         var entries = 0
+        var batchInbox = InboxStage()
         let (buffer, end, oversells) = ledger.withLock { ledger -> (RedisCommandBuffer, Ledger.Savepoint, Int) in
             if !ledger.isStaging { ledger.beginBatch() }
             let start = ledger.savepoint()
             var journal = JournalBuilder()
             for pending in batch {
                 let savepoint = ledger.savepoint()
-                let result = Self.run(pending.job, on: ledger, now: nowSeconds, journal: &journal)
+                let journalMark = journal.entries.count
+                var jobInbox = InboxStage()
+                let result = run(pending.job, on: ledger, now: nowSeconds, journal: &journal, inbox: &jobInbox)
                 if case .failure = result {
                     ledger.rollback(to: savepoint)
+                    journal.truncate(to: journalMark)
+                } else if !jobInbox.isEmpty {
+                    for (fingerprint, _, _) in jobInbox.deliveries { stagedDeliveries.insert(fingerprint) }
+                    for item in jobInbox.items { stagedItems[item.sku] = item }
+                    batchInbox.append(jobInbox)
                 }
                 entries += pending.job.eventCount
                 results.append(result)
             }
             let end = ledger.savepoint()
             let buffer = store.prepareCommit(
-                ledger, changes: ledger.stagedChanges(since: start), journal: journal.entries,
+                ledger, changes: ledger.stagedChanges(since: start), journal: journal.entries, inbox: batchInbox.writes,
                 nowMilliseconds: nowMilliseconds)
             return (buffer, end, ledger.oversells(from: start, to: end))
         }
@@ -267,7 +300,7 @@ public final class LedgerWriter: Service, @unchecked Sendable {
         return .success(
             SentBatch(
                 batch: batch, results: results, buffer: buffer, end: end, oversells: oversells, entries: entries,
-                sent: .now))
+                sent: .now, inbox: batchInbox))
     }
 
     /// Reads a sent batch's outcome; on success makes it visible and answers its callers.
@@ -291,6 +324,11 @@ public final class LedgerWriter: Service, @unchecked Sendable {
         if let staged = next?.end {
             next?.end = ledger.withLock { $0.rebase(staged, after: current.end) }
         }
+        if !current.inbox.isEmpty {
+            inbox.commit(current.inbox)
+            for (fingerprint, _, _) in current.inbox.deliveries { stagedDeliveries.remove(fingerprint) }
+            for item in current.inbox.items where stagedItems[item.sku] == item { stagedItems[item.sku] = nil }
+        }
         lastPing = ContinuousClock.Instant.now
         metrics.batchEvents.record(Double(current.entries))
         if current.oversells > 0 { metrics.oversells.increment(by: Int64(current.oversells)) }
@@ -310,6 +348,8 @@ public final class LedgerWriter: Service, @unchecked Sendable {
     /// Rolls back everything staged and answers every caller of the given batches with 503.
     private func failAll(_ batches: [[Pending]], error: (any Error)?) {
         ledger.withLock { if $0.isStaging { $0.rollbackBatch() } }
+        stagedDeliveries.removeAll()
+        stagedItems.removeAll()
         if let store { fail(error ?? RedisError(.io, "an earlier batch failed", outcomeKnown: false), store: store) }
         let callers = batches.joined()
         metrics.rejectedRequests.increment(by: Int64(callers.count))
@@ -353,6 +393,13 @@ public final class LedgerWriter: Service, @unchecked Sendable {
                 let started = ContinuousClock.Instant.now
                 let fresh = Ledger(configuration: configuration.ledger)
                 let report = try store.load(into: fresh)
+                let nowSeconds = Int64(Date().timeIntervalSince1970)
+                let snapshot = try store.loadInbox(nowSeconds: nowSeconds)
+                do {
+                    try inbox.replace(with: snapshot, nowSeconds: nowSeconds)
+                } catch {
+                    throw RedisError(.corruptData, "\(error)")
+                }
                 let seconds = (ContinuousClock.Instant.now - started).seconds
                 ledger.replace(with: fresh)
                 needsLoad = false
@@ -413,6 +460,8 @@ public final class LedgerWriter: Service, @unchecked Sendable {
         do {
             if expired > 0 { try store.execute(buffer) }
             ledger.withLock { $0.commitBatch() }
+            try store.expireDeliveries(nowSeconds: Int64(now))
+            inbox.expire(nowSeconds: Int64(now))
             if expired > 0 { logger.info("order lines expired", metadata: ["count": "\(expired)"]) }
         } catch {
             ledger.withLock { $0.rollbackBatch() }
@@ -425,6 +474,8 @@ public final class LedgerWriter: Service, @unchecked Sendable {
         metrics.rows.set(Int64(rows))
         metrics.lines.set(Int64(lines))
         metrics.parked.set(Int64(parked))
+        metrics.deliveryIDs.set(Int64(inbox.deliveryCount))
+        metrics.deadLetters.set(Int64(inbox.deadLetterCount))
     }
 
     private func count(_ job: WriterJob, _ outcome: WriterOutcome) {
@@ -433,16 +484,39 @@ public final class LedgerWriter: Service, @unchecked Sendable {
             for (event, outcome) in zip(events, outcomes) { metrics.countEvent(event.channel, outcome.result) }
         case (_, .listings(let replayed)):
             for item in replayed { metrics.countEvent(item.event.channel, item.outcome.result) }
+        case (.delivery(let job), .delivery(let outcome)):
+            for (line, result) in zip(job.lines, outcome.lines) { metrics.countEvent(line.event.channel, result.result) }
+            for case let item? in outcome.adjustments { metrics.countEvent(item.event.channel, item.outcome.result) }
+            for item in outcome.replayed { metrics.countEvent(item.event.channel, item.outcome.result) }
+            if !outcome.autoMapped.isEmpty { metrics.autoMapped.increment(by: Int64(outcome.autoMapped.count)) }
         default:
             break
         }
     }
 
     /// Stages one job. On failure the caller rolls back to the job's savepoint.
-    private static func run(
-        _ job: WriterJob, on ledger: Ledger, now: UInt32, journal: inout JournalBuilder
+    private func run(
+        _ job: WriterJob, on ledger: Ledger, now: UInt32, journal: inout JournalBuilder, inbox stage: inout InboxStage
     ) -> Result<WriterOutcome, InvalidJobError> {
         switch job {
+        case .delivery(let delivery):
+            return runDelivery(delivery, on: ledger, now: now, journal: &journal, inbox: &stage)
+        case .deadLetter(let letter):
+            stage.deadLetters.append(letter)
+            return .success(.stored)
+        case .items(let items):
+            stage.items = items
+            journal.items(items)
+            // Listings named by the SKU itself map themselves once the SKU is in the catalogue.
+            var replayed: [ReplayedEvent] = []
+            for item in items {
+                for key in [ListingKey(channel: .amazon, listingID: item.sku), ListingKey(channel: .shopify, listingID: "sku:" + item.sku)]
+                where ledger.parkedCount(key) > 0 && !ledger.isMapped(key) {
+                    replayed += autoMap(key, to: item, on: ledger, now: now, journal: &journal) ?? []
+                }
+            }
+            journal.events(replayed.map { ($0.event, $0.outcome) }, kind: "replay")
+            return .success(.listings(replayed: replayed))
         case .events(let events):
             var outcomes: [EventOutcome] = []
             outcomes.reserveCapacity(events.count)

@@ -1,3 +1,4 @@
+import StockyardChannels
 import StockyardCore
 
 /// Setting the stock Zoho confirms for one item at one location.
@@ -20,6 +21,12 @@ public enum WriterJob: Sendable {
     case listings([ListingMap])
     case stock([StockSetting])
     case rules([AllocationRule])
+    /// One channel delivery: its lines (validated at the edge) and edits.
+    case delivery(DeliveryJob)
+    /// A body kept for a person.
+    case deadLetter(DeadLetter)
+    /// Catalogue items (SKU and default locations).
+    case items([CatalogueItem])
 
     var eventCount: Int {
         switch self {
@@ -27,8 +34,46 @@ public enum WriterJob: Sendable {
         case .listings(let listings): listings.count
         case .stock(let settings): settings.count
         case .rules(let rules): rules.count
+        case .delivery(let job): max(1, job.lines.count + job.adjustments.count)
+        case .deadLetter: 1
+        case .items(let items): items.count
         }
     }
+}
+
+/// What a channel delivery asks the writer to do.
+public struct DeliveryJob: Sendable {
+    public var channel: Channel
+    /// The channel's delivery id; a delivery stored lately is answered as a duplicate at once.
+    public var deliveryID: String?
+    public var lines: [ChannelLine]
+    public var adjustments: [LineAdjustment]
+    /// The dead letter this delivery replays: removed in the same transaction.
+    public var resolvesDeadLetter: String?
+
+    public init(
+        channel: Channel, deliveryID: String?, lines: [ChannelLine], adjustments: [LineAdjustment],
+        resolvesDeadLetter: String? = nil
+    ) {
+        self.channel = channel
+        self.deliveryID = deliveryID
+        self.lines = lines
+        self.adjustments = adjustments
+        self.resolvesDeadLetter = resolvesDeadLetter
+    }
+}
+
+/// What a delivery did.
+public struct DeliveryOutcome: Sendable {
+    /// The delivery id was stored lately: nothing was applied again.
+    public var duplicateDelivery = false
+    /// One outcome per line, in order.
+    public var lines: [EventOutcome] = []
+    /// Per adjustment: the upsert it became and its outcome, or nil for a line not known yet.
+    public var adjustments: [ReplayedEvent?] = []
+    /// Listings that mapped themselves through the catalogue, and the parked events that replayed.
+    public var autoMapped: [ListingKey] = []
+    public var replayed: [ReplayedEvent] = []
 }
 
 /// What a job did, once it is stored.
@@ -37,6 +82,7 @@ public enum WriterOutcome: Sendable {
     case events([EventOutcome])
     /// Listings stored; the parked events they replayed, with outcomes.
     case listings(replayed: [ReplayedEvent])
+    case delivery(DeliveryOutcome)
     case stored
 }
 

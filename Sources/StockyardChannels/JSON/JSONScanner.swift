@@ -1,0 +1,435 @@
+/// A pull reader over the raw bytes of a JSON document, for webhook bodies.
+///
+/// It reads only the fields a caller asks for and skips the rest without building values, keeps
+/// integers as their digits (ids above 2^53 stay exact), and reports errors with the path of the
+/// field being read (`line_items[2].quantity`). Use it inside the closure that lends the bytes.
+public struct JSONScanner {
+    private let bytes: UnsafeRawBufferPointer
+    private var position = 0
+    /// Path of the value being read, for error messages.
+    private var path: [PathPart] = []
+
+    private enum PathPart {
+        case key(String)
+        case index(Int)
+    }
+
+    public init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    // MARK: Structure
+
+    /// Calls `body` once per field of the object at the cursor; `body` must read or skip the value.
+    /// `null` counts as an empty object.
+    public mutating func fields(_ body: (inout JSONScanner, JSONKey) throws(PayloadError) -> Void) throws(PayloadError) {
+        skipSpace()
+        if consumeLiteral("null") { return }
+        guard peek() == UInt8(ascii: "{") else { throw typeError("an object") }
+        position += 1
+        skipSpace()
+        if peek() == UInt8(ascii: "}") {
+            position += 1
+            return
+        }
+        while true {
+            skipSpace()
+            guard peek() == UInt8(ascii: "\"") else { throw syntaxError("expected a field name") }
+            let key = try readKey()
+            skipSpace()
+            guard peek() == UInt8(ascii: ":") else { throw syntaxError("expected ':' after a field name") }
+            position += 1
+            path.append(.key(key.text))
+            let before = position
+            try body(&self, key)
+            if position == before { try skipValue() }
+            path.removeLast()
+            skipSpace()
+            switch peek() {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "}"):
+                position += 1
+                return
+            default: throw syntaxError("expected ',' or '}' in an object")
+            }
+        }
+    }
+
+    /// Calls `body` once per element of the array at the cursor; `null` counts as empty.
+    public mutating func elements(_ body: (inout JSONScanner, Int) throws(PayloadError) -> Void) throws(PayloadError) {
+        skipSpace()
+        if consumeLiteral("null") { return }
+        guard peek() == UInt8(ascii: "[") else { throw typeError("an array") }
+        position += 1
+        skipSpace()
+        if peek() == UInt8(ascii: "]") {
+            position += 1
+            return
+        }
+        var index = 0
+        while true {
+            path.append(.index(index))
+            let before = position
+            try body(&self, index)
+            if position == before { try skipValue() }
+            path.removeLast()
+            skipSpace()
+            switch peek() {
+            case UInt8(ascii: ","):
+                position += 1
+                index += 1
+            case UInt8(ascii: "]"):
+                position += 1
+                return
+            default: throw syntaxError("expected ',' or ']' in an array")
+            }
+        }
+    }
+
+    /// Checks that nothing but white space follows the document.
+    public mutating func finish() throws(PayloadError) {
+        skipSpace()
+        if position != bytes.count { throw syntaxError("unexpected bytes after the document") }
+    }
+
+    // MARK: Values
+
+    /// Whether the value at the cursor is `null` (consumed if so).
+    public mutating func readNull() -> Bool {
+        skipSpace()
+        return consumeLiteral("null")
+    }
+
+    /// A string, or nil for `null`.
+    public mutating func string() throws(PayloadError) -> String? {
+        skipSpace()
+        if consumeLiteral("null") { return nil }
+        guard peek() == UInt8(ascii: "\"") else { throw typeError("a string") }
+        return try readString()
+    }
+
+    /// An identifier given as an integer (kept digit for digit) or a string; nil for `null`.
+    public mutating func identifier() throws(PayloadError) -> String? {
+        skipSpace()
+        if consumeLiteral("null") { return nil }
+        if peek() == UInt8(ascii: "\"") { return try readString() }
+        let start = position
+        if peek() == UInt8(ascii: "-") { position += 1 }
+        let digits = position
+        while let byte = peek(), byte >= 0x30, byte <= 0x39 { position += 1 }
+        guard position > digits, !isNumberContinuation(peek()) else {
+            position = start
+            throw typeError("an integer or a string id")
+        }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+    }
+
+    /// A whole number that fits in 64 bits; nil for `null`. `2.0` is accepted, `2.5` is not.
+    public mutating func integer() throws(PayloadError) -> Int64? {
+        skipSpace()
+        if consumeLiteral("null") { return nil }
+        let start = position
+        var negative = false
+        if peek() == UInt8(ascii: "-") {
+            negative = true
+            position += 1
+        }
+        var value: Int64 = 0
+        var digits = 0
+        while let byte = peek(), byte >= 0x30, byte <= 0x39 {
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times.addingReportingOverflow(Int64(byte - 0x30))
+            if overflow1 || overflow2 { throw valueError("is too large") }
+            value = sum
+            digits += 1
+            position += 1
+        }
+        guard digits > 0 else {
+            position = start
+            throw typeError("an integer")
+        }
+        if peek() == UInt8(ascii: ".") {
+            position += 1
+            var fractionDigits = 0
+            while let byte = peek(), byte >= 0x30, byte <= 0x39 {
+                if byte != 0x30 { throw valueError("must be a whole number") }
+                fractionDigits += 1
+                position += 1
+            }
+            if fractionDigits == 0 { throw syntaxError("a number ends with '.'") }
+        }
+        if let byte = peek(), byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+            throw valueError("must be a whole number without an exponent")
+        }
+        return negative ? -value : value
+    }
+
+    /// A boolean; nil for `null`.
+    public mutating func bool() throws(PayloadError) -> Bool? {
+        skipSpace()
+        if consumeLiteral("null") { return nil }
+        if consumeLiteral("true") { return true }
+        if consumeLiteral("false") { return false }
+        throw typeError("a boolean")
+    }
+
+    /// Skips one value of any kind, checking its syntax.
+    public mutating func skipValue() throws(PayloadError) {
+        skipSpace()
+        guard let byte = peek() else { throw syntaxError("the document ends early") }
+        switch byte {
+        case UInt8(ascii: "{"):
+            try fields { (scanner, _) throws(PayloadError) in try scanner.skipValue() }
+        case UInt8(ascii: "["):
+            try elements { (scanner, _) throws(PayloadError) in try scanner.skipValue() }
+        case UInt8(ascii: "\""):
+            try skipString()
+        case UInt8(ascii: "t"):
+            if !consumeLiteral("true") { throw syntaxError("invalid literal") }
+        case UInt8(ascii: "f"):
+            if !consumeLiteral("false") { throw syntaxError("invalid literal") }
+        case UInt8(ascii: "n"):
+            if !consumeLiteral("null") { throw syntaxError("invalid literal") }
+        default:
+            try skipNumber()
+        }
+    }
+
+    /// An error about the value at the cursor, naming its path.
+    public func valueError(_ message: String) -> PayloadError {
+        PayloadError(field: currentPath, message: "\(currentPath.isEmpty ? "the body" : currentPath) \(message)")
+    }
+
+    /// The path of the value at the cursor, e.g. `line_items[2].quantity`.
+    public var currentPath: String {
+        var text = ""
+        for part in path {
+            switch part {
+            case .key(let key): text += text.isEmpty ? key : ".\(key)"
+            case .index(let index): text += "[\(index)]"
+            }
+        }
+        return text
+    }
+
+    // MARK: Bytes
+
+    @inline(__always)
+    private func peek() -> UInt8? {
+        position < bytes.count ? bytes[position] : nil
+    }
+
+    @inline(__always)
+    private mutating func skipSpace() {
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x0A, 0x0D, 0x09: position += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func consumeLiteral(_ literal: StaticString) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard position + count <= bytes.count else { return false }
+        let pointer = literal.utf8Start
+        for offset in 0..<count where bytes[position + offset] != pointer[offset] { return false }
+        if isNumberContinuation(position + count < bytes.count ? bytes[position + count] : nil) { return false }
+        position += count
+        return true
+    }
+
+    private func isNumberContinuation(_ byte: UInt8?) -> Bool {
+        guard let byte else { return false }
+        return (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || byte == UInt8(ascii: ".")
+    }
+
+    private mutating func skipNumber() throws(PayloadError) {
+        let start = position
+        if peek() == UInt8(ascii: "-") { position += 1 }
+        var digits = 0
+        while let byte = peek(), (byte >= 0x30 && byte <= 0x39) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e")
+            || byte == UInt8(ascii: "E") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")
+        {
+            if byte >= 0x30 && byte <= 0x39 { digits += 1 }
+            position += 1
+        }
+        if digits == 0 {
+            position = start
+            throw syntaxError("unexpected character")
+        }
+    }
+
+    private mutating func readKey() throws(PayloadError) -> JSONKey {
+        // Field names are short and almost never escaped: compare them as raw bytes.
+        let start = position + 1
+        var end = start
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            position = end + 1
+            return JSONKey(raw: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+        }
+        let text = try readString()
+        return JSONKey(text: text)
+    }
+
+    private mutating func skipString() throws(PayloadError) {
+        position += 1
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                position += 1
+                return
+            }
+            if byte == UInt8(ascii: "\\") { position += 1 }
+            else if byte < 0x20 { throw syntaxError("a control character inside a string") }
+            position += 1
+        }
+        throw syntaxError("a string is not closed")
+    }
+
+    /// Reads a string at the cursor (on its opening quote), decoding escapes.
+    private mutating func readString() throws(PayloadError) -> String {
+        position += 1
+        let start = position
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+                position += 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw syntaxError("a control character inside a string") }
+            position += 1
+        }
+        // Escapes: decode the rest byte by byte.
+        var out = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[start..<position]))
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                position += 1
+                return String(decoding: out, as: UTF8.self)
+            }
+            if byte < 0x20 { throw syntaxError("a control character inside a string") }
+            guard byte == UInt8(ascii: "\\") else {
+                out.append(byte)
+                position += 1
+                continue
+            }
+            position += 1
+            guard let escape = peek() else { break }
+            position += 1
+            switch escape {
+            case UInt8(ascii: "\""): out.append(0x22)
+            case UInt8(ascii: "\\"): out.append(0x5C)
+            case UInt8(ascii: "/"): out.append(0x2F)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try readHex4()
+                if scalar >= 0xD800 && scalar < 0xDC00 {
+                    // A surrogate pair: the low half must follow.
+                    guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") else {
+                        throw syntaxError("a lone surrogate in a \\u escape")
+                    }
+                    position += 2
+                    let low = try readHex4()
+                    guard low >= 0xDC00 && low < 0xE000 else { throw syntaxError("a lone surrogate in a \\u escape") }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if scalar >= 0xDC00 && scalar < 0xE000 {
+                    throw syntaxError("a lone surrogate in a \\u escape")
+                }
+                guard let unicode = Unicode.Scalar(scalar) else { throw syntaxError("an invalid \\u escape") }
+                out.append(contentsOf: Array(String(Character(unicode)).utf8))
+            default:
+                throw syntaxError("an invalid escape in a string")
+            }
+        }
+        throw syntaxError("a string is not closed")
+    }
+
+    private mutating func readHex4() throws(PayloadError) -> UInt32 {
+        guard position + 4 <= bytes.count else { throw syntaxError("a \\u escape is cut short") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[position]
+            let digit: UInt32
+            switch byte {
+            case 0x30...0x39: digit = UInt32(byte - 0x30)
+            case 0x41...0x46: digit = UInt32(byte - 0x41 + 10)
+            case 0x61...0x66: digit = UInt32(byte - 0x61 + 10)
+            default: throw syntaxError("an invalid \\u escape")
+            }
+            value = value << 4 | digit
+            position += 1
+        }
+        return value
+    }
+
+    private func typeError(_ expected: String) -> PayloadError {
+        guard position < bytes.count else { return syntaxError("the document ends early") }
+        return valueError("must be \(expected)")
+    }
+
+    private func syntaxError(_ message: String) -> PayloadError {
+        PayloadError(
+            field: currentPath.isEmpty ? nil : currentPath, code: .invalidJSON,
+            message: "the body is not valid JSON: \(message) at byte \(position)")
+    }
+}
+
+/// A field name as it appears in the document.
+public struct JSONKey {
+    private let raw: UnsafeRawBufferPointer?
+    private let decoded: String?
+
+    init(raw: UnsafeRawBufferPointer) {
+        self.raw = raw
+        self.decoded = nil
+    }
+
+    init(text: String) {
+        self.raw = nil
+        self.decoded = text
+    }
+
+    public var text: String {
+        if let decoded { return decoded }
+        return String(decoding: raw!, as: UTF8.self)
+    }
+
+    /// Whether the name equals `name` exactly.
+    @inline(__always)
+    public func `is`(_ name: StaticString) -> Bool {
+        matches(name, ignoringCase: false)
+    }
+
+    /// Whether the name equals `name` ignoring ASCII letter case, for payloads that come in
+    /// both PascalCase and camelCase (`AmazonOrderId`, `amazonOrderId`, `sellerSku`).
+    @inline(__always)
+    public func isAnyCase(_ name: StaticString) -> Bool {
+        matches(name, ignoringCase: true)
+    }
+
+    private func matches(_ name: StaticString, ignoringCase: Bool) -> Bool {
+        let count = name.utf8CodeUnitCount
+        let pointer = name.utf8Start
+        func equal(_ a: UInt8, _ b: UInt8) -> Bool {
+            if a == b { return true }
+            return ignoringCase && a | 0x20 == b | 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A
+        }
+        if let raw {
+            guard raw.count == count else { return false }
+            for index in 0..<count where !equal(raw[index], pointer[index]) { return false }
+            return true
+        }
+        let utf8 = Array(decoded!.utf8)
+        guard utf8.count == count else { return false }
+        for index in 0..<count where !equal(utf8[index], pointer[index]) { return false }
+        return true
+    }
+}

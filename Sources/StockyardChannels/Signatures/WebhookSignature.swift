@@ -1,0 +1,96 @@
+import Crypto
+import Foundation
+
+/// HMAC-SHA256 signatures over raw webhook bodies, checked in constant time.
+///
+/// Secrets are kept as bytes (a `SymmetricKey` is made per check), so the type is `Sendable`.
+public struct WebhookSecret: Sendable {
+    private let bytes: [UInt8]
+
+    public init(_ text: String) {
+        self.bytes = Array(text.utf8)
+    }
+
+    public init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    public var isEmpty: Bool { bytes.isEmpty }
+
+    /// Whether `mac` is the HMAC-SHA256 of `body` under this secret.
+    public func isValid(mac: [UInt8], for body: UnsafeRawBufferPointer) -> Bool {
+        guard mac.count == SHA256.byteCount else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: body, using: SymmetricKey(data: bytes))
+    }
+
+    /// The HMAC-SHA256 of `body` under this secret.
+    public func mac(for body: some DataProtocol) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: bytes)))
+    }
+}
+
+/// The signature schemes of the webhooks Stockyard takes.
+public enum WebhookSignature {
+    /// Shopify: `X-Shopify-Hmac-Sha256` is the base64 HMAC-SHA256 of the raw body. Any of the
+    /// secrets may match (the current one and, during a rotation, the previous one).
+    public static func verifyShopify(header: String?, body: UnsafeRawBufferPointer, secrets: [WebhookSecret]) -> Bool {
+        guard let header, let mac = Data(base64Encoded: header.trimmingCharacters(in: .whitespaces)) else { return false }
+        return anyValid(Array(mac), body: body, secrets: secrets)
+    }
+
+    /// The Amazon bridge: `X-Stockyard-Signature: sha256=<hex HMAC-SHA256 of the raw body>`.
+    public static func verifyHex(header: String?, body: UnsafeRawBufferPointer, secrets: [WebhookSecret]) -> Bool {
+        guard var text = header?.trimmingCharacters(in: .whitespaces) else { return false }
+        if text.lowercased().hasPrefix("sha256=") { text.removeFirst(7) }
+        guard let mac = hexBytes(text) else { return false }
+        return anyValid(mac, body: body, secrets: secrets)
+    }
+
+    /// The header value the Amazon bridge sends for `body`.
+    public static func hexHeader(for body: some DataProtocol, secret: WebhookSecret) -> String {
+        "sha256=" + secret.mac(for: body).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+    }
+
+    /// The header value Shopify sends for `body`.
+    public static func shopifyHeader(for body: some DataProtocol, secret: WebhookSecret) -> String {
+        Data(secret.mac(for: body)).base64EncodedString()
+    }
+
+    private static func anyValid(_ mac: [UInt8], body: UnsafeRawBufferPointer, secrets: [WebhookSecret]) -> Bool {
+        // Every secret is tried, so the time taken does not tell which one matched.
+        var valid = false
+        for secret in secrets where !secret.isEmpty {
+            if secret.isValid(mac: mac, for: body) { valid = true }
+        }
+        return valid
+    }
+
+    private static func hexBytes(_ text: String) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count / 2)
+        var index = 0
+        while index < utf8.count {
+            guard let high = hexValue(utf8[index]), let low = hexValue(utf8[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return out
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: byte - 0x30
+        case 0x41...0x46: byte - 0x41 + 10
+        case 0x61...0x66: byte - 0x61 + 10
+        default: nil
+        }
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

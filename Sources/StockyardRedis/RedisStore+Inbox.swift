@@ -1,0 +1,116 @@
+import CHiredis
+
+/// Writes beside the ledger's that go in the same transaction: delivery ids, dead letters and
+/// the item catalogue. Values are opaque bytes encoded by their owner.
+public struct InboxWrites: Sendable {
+    /// Delivery ids with the second they may be forgotten.
+    public var deliveries: [(id: String, expiresAt: Int64)] = []
+    public var deadLetters: [(id: String, record: [UInt8])] = []
+    public var removedDeadLetters: [String] = []
+    public var items: [(itemID: String, record: [UInt8])] = []
+    public var removedItems: [String] = []
+
+    public init() {}
+
+    public var isEmpty: Bool {
+        deliveries.isEmpty && deadLetters.isEmpty && removedDeadLetters.isEmpty && items.isEmpty && removedItems.isEmpty
+    }
+
+    public mutating func append(_ other: InboxWrites) {
+        deliveries += other.deliveries
+        deadLetters += other.deadLetters
+        removedDeadLetters += other.removedDeadLetters
+        items += other.items
+        removedItems += other.removedItems
+    }
+}
+
+/// What the inbox keys held at load.
+public struct InboxSnapshot: Sendable {
+    public var deliveries: [(id: String, expiresAt: Int64)] = []
+    public var deadLetters: [(id: String, record: [UInt8])] = []
+    public var items: [(itemID: String, record: [UInt8])] = []
+}
+
+extension RedisStore {
+    func encode(_ inbox: InboxWrites, into buffer: inout RedisCommandBuffer) {
+        if !inbox.deliveries.isEmpty {
+            buffer.begin("ZADD")
+            buffer.argument(keys.deliveries)
+            for delivery in inbox.deliveries {
+                buffer.argument(delivery.expiresAt)
+                buffer.argument(delivery.id)
+            }
+            buffer.end()
+        }
+        if !inbox.deadLetters.isEmpty {
+            buffer.begin("HSET")
+            buffer.argument(keys.deadLetters)
+            for letter in inbox.deadLetters {
+                buffer.argument(letter.id)
+                buffer.argument(letter.record)
+            }
+            buffer.end()
+        }
+        if !inbox.removedDeadLetters.isEmpty {
+            buffer.begin("HDEL")
+            buffer.argument(keys.deadLetters)
+            for id in inbox.removedDeadLetters { buffer.argument(id) }
+            buffer.end()
+        }
+        if !inbox.items.isEmpty {
+            buffer.begin("HSET")
+            buffer.argument(keys.items)
+            for item in inbox.items {
+                buffer.argument(item.itemID)
+                buffer.argument(item.record)
+            }
+            buffer.end()
+        }
+        if !inbox.removedItems.isEmpty {
+            buffer.begin("HDEL")
+            buffer.argument(keys.items)
+            for id in inbox.removedItems { buffer.argument(id) }
+            buffer.end()
+        }
+    }
+
+    /// Reads the inbox keys: deliveries that have not expired by `nowSeconds`, dead letters, items.
+    public func loadInbox(nowSeconds: Int64) throws(RedisError) -> InboxSnapshot {
+        var snapshot = InboxSnapshot()
+        var offset = 0
+        let page = 10_000
+        while true {
+            let reply = try connection.command([
+                "ZRANGEBYSCORE", keys.deliveries, String(nowSeconds + 1), "+inf", "WITHSCORES", "LIMIT", String(offset),
+                String(page),
+            ])
+            guard case .array(let values) = reply, values.count % 2 == 0 else {
+                throw RedisError(.unexpectedReply, "ZRANGEBYSCORE deliveries")
+            }
+            var index = 0
+            while index < values.count {
+                guard let id = values[index].text, let score = values[index + 1].text.flatMap({ Double($0) }) else {
+                    throw RedisError(.corruptData, "bad delivery id")
+                }
+                snapshot.deliveries.append((id, Int64(score)))
+                index += 2
+            }
+            if values.count < page * 2 { break }
+            offset += page
+        }
+        try scanHashes([keys.deadLetters]) { field, value throws(RedisError) in
+            snapshot.deadLetters.append((StoredFormat.text(field), Array(value)))
+        }
+        try scanHashes([keys.items]) { field, value throws(RedisError) in
+            snapshot.items.append((StoredFormat.text(field), Array(value)))
+        }
+        return snapshot
+    }
+
+    /// Forgets delivery ids that expired by `nowSeconds`.
+    public func expireDeliveries(nowSeconds: Int64) throws(RedisError) {
+        let reply = try connection.command(["ZREMRANGEBYSCORE", keys.deliveries, "-inf", String(nowSeconds)])
+        if case .error(let message) = reply { throw RedisError(.server, message) }
+    }
+}

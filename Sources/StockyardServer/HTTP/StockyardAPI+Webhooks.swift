@@ -1,0 +1,282 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import StockyardChannels
+import StockyardCore
+
+extension HTTPField.Name {
+    static let shopifyHmac = HTTPField.Name("X-Shopify-Hmac-Sha256")!
+    static let shopifyTopic = HTTPField.Name("X-Shopify-Topic")!
+    static let shopifyShopDomain = HTTPField.Name("X-Shopify-Shop-Domain")!
+    static let shopifyWebhookID = HTTPField.Name("X-Shopify-Webhook-Id")!
+    static let shopifyTriggeredAt = HTTPField.Name("X-Shopify-Triggered-At")!
+    static let shopifyEventID = HTTPField.Name("X-Shopify-Event-Id")!
+    static let stockyardSignature = HTTPField.Name("X-Stockyard-Signature")!
+    static let stockyardDelivery = HTTPField.Name("X-Stockyard-Delivery")!
+}
+
+/// A channel webhook as received: enough to read it again from the dead-letter list.
+struct WebhookInput: Sendable {
+    var channel: String
+    /// Headers that reading the body needs (topic, shop, delivery id, time), by lower-case name.
+    var headers: [String: String]
+    var body: [UInt8]
+}
+
+extension StockyardAPI {
+    func registerWebhooks(on router: Router<BasicRequestContext>) {
+        router.post("/webhooks/shopify") { request, context in try await shopifyWebhook(request, context) }
+        router.post("/webhooks/amazon") { request, context in try await amazonWebhook(request, context) }
+    }
+
+    // MARK: Shopify
+
+    private func shopifyWebhook(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let buffer = try await webhookBody(request, channel: "shopify")
+        let shop = request.headers[.shopifyShopDomain]?.lowercased()
+        let secrets = shop.flatMap { configuration.shopifyShops[$0] }?.secrets ?? configuration.shopifySecrets
+        let signature = request.headers[.shopifyHmac]
+        let valid = buffer.readableBytesView.withContiguousStorageIfAvailable {
+            WebhookSignature.verifyShopify(header: signature, body: UnsafeRawBufferPointer($0), secrets: secrets)
+        } ?? false
+        guard valid else {
+            metrics.countWebhook("shopify", .unauthorized)
+            context.logger.warning(
+                "webhook signature rejected",
+                metadata: ["channel": "shopify", "shop": "\(shop ?? "-")", "has_signature": "\(signature != nil)"])
+            throw APIError(
+                .unauthorized, .unauthorized,
+                secrets.isEmpty ? "no Shopify secret is configured for this shop" : "X-Shopify-Hmac-Sha256 does not match the body",
+                field: "X-Shopify-Hmac-Sha256")
+        }
+        var headers: [String: String] = [:]
+        for name in [HTTPField.Name.shopifyTopic, .shopifyShopDomain, .shopifyWebhookID, .shopifyTriggeredAt, .shopifyEventID] {
+            if let value = request.headers[name] { headers[name.canonicalName] = value }
+        }
+        let input = WebhookInput(channel: "shopify", headers: headers, body: Array(buffer.readableBytesView))
+        return try await handle(input, context: context, resolving: nil)
+    }
+
+    // MARK: Amazon
+
+    private func amazonWebhook(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let buffer = try await webhookBody(request, channel: "amazon")
+        let signature = request.headers[.stockyardSignature]
+        let valid = buffer.readableBytesView.withContiguousStorageIfAvailable {
+            WebhookSignature.verifyHex(header: signature, body: UnsafeRawBufferPointer($0), secrets: configuration.amazonBridgeSecrets)
+        } ?? false
+        guard valid else {
+            metrics.countWebhook("amazon", .unauthorized)
+            context.logger.warning(
+                "webhook signature rejected", metadata: ["channel": "amazon", "has_signature": "\(signature != nil)"])
+            throw APIError(
+                .unauthorized, .unauthorized,
+                configuration.amazonBridgeSecrets.isEmpty
+                    ? "no Amazon bridge secret is configured" : "X-Stockyard-Signature does not match the body",
+                field: "X-Stockyard-Signature")
+        }
+        var headers: [String: String] = [:]
+        if let delivery = request.headers[.stockyardDelivery] { headers[HTTPField.Name.stockyardDelivery.canonicalName] = delivery }
+        let input = WebhookInput(channel: "amazon", headers: headers, body: Array(buffer.readableBytesView))
+        return try await handle(input, context: context, resolving: nil)
+    }
+
+    // MARK: Shared
+
+    /// Reads an authenticated webhook and stores what it says. A body that cannot be read is kept
+    /// as a dead letter (unless it is one already being replayed) and answered 400.
+    func handle(_ input: WebhookInput, context: BasicRequestContext, resolving deadLetter: String?) async throws -> Response {
+        let channel = input.channel
+        let delivery: ChannelDelivery
+        do {
+            delivery = try read(input)
+        } catch let error as PayloadError {
+            if let deadLetter {
+                throw APIError(.unprocessableContent, APIError.Code(error.code.rawValue), error.message, field: error.field)
+            }
+            let id = try await keepDeadLetter(input, error: error, context: context)
+            metrics.countWebhook(channel, .deadLettered)
+            context.logger.warning(
+                "webhook body kept as a dead letter",
+                metadata: ["channel": "\(channel)", "dead_letter": "\(id)", "reason": "\(error.code)", "field": "\(error.field ?? "-")"])
+            throw APIError(
+                .badRequest, APIError.Code(error.code.rawValue), "\(error.message) (kept as dead letter \(id))", field: error.field)
+        }
+        if deadLetter == nil, let id = delivery.deliveryID, writer.inbox.seen(channel: delivery.channel, deliveryID: id) {
+            metrics.countWebhook(channel, .duplicateDelivery)
+            return deliveryResponse(delivery, outcome: DeliveryOutcome(duplicateDelivery: true))
+        }
+        switch delivery.kind {
+        case .ignored, .informational:
+            metrics.countWebhook(channel, delivery.kind == .ignored ? .ignored : .informational)
+            context.logger.info(
+                delivery.kind == .ignored ? "webhook topic ignored" : "informational notification",
+                metadata: ["channel": "\(channel)", "topic": "\(delivery.topic)", "delivery": "\(delivery.deliveryID ?? "-")"])
+            if let deadLetter {
+                _ = try await submit(
+                    .delivery(DeliveryJob(channel: delivery.channel, deliveryID: nil, lines: [], adjustments: [], resolvesDeadLetter: deadLetter)),
+                    path: "webhook", context: context)
+            }
+            return deliveryResponse(delivery, outcome: nil)
+        case .orders:
+            break
+        }
+        let job = DeliveryJob(
+            channel: delivery.channel, deliveryID: delivery.deliveryID, lines: delivery.lines,
+            adjustments: delivery.adjustments, resolvesDeadLetter: deadLetter)
+        let outcome: WriterOutcome
+        do {
+            outcome = try await writer.submit(.delivery(job))
+        } catch let error as InvalidJobError {
+            // The ledger refused a line (say, a location that left the listing's map).
+            let problem = PayloadError(field: "lines[\(error.index)].\(error.problem.field)", message: error.problem.message)
+            if let deadLetter {
+                throw APIError(.unprocessableContent, .invalidField, problem.message, field: problem.field)
+            }
+            let id = try await keepDeadLetter(input, error: problem, context: context)
+            metrics.countWebhook(channel, .deadLettered)
+            throw APIError(.badRequest, .invalidField, "\(problem.message) (kept as dead letter \(id))", field: problem.field)
+        } catch let error as StoreUnavailableError {
+            metrics.countWebhook(channel, .unavailable)
+            context.logger.warning("webhook refused", metadata: ["channel": "\(channel)", "reason": "\(error.reason)"])
+            throw APIError.unavailable(error.reason, retryAfter: configuration.retryAfterSeconds)
+        }
+        guard case .delivery(let result) = outcome else { preconditionFailure("delivery job answered \(outcome)") }
+        metrics.countWebhook(channel, result.duplicateDelivery ? .duplicateDelivery : .accepted)
+        return deliveryResponse(delivery, outcome: result)
+    }
+
+    /// Turns a webhook into what it asks of the ledger.
+    func read(_ input: WebhookInput) throws -> ChannelDelivery {
+        try input.body.withUnsafeBytes { (body) throws(PayloadError) -> ChannelDelivery in
+            switch input.channel {
+            case "shopify":
+                guard let topic = input.headers["x-shopify-topic"], !topic.isEmpty else {
+                    throw PayloadError(field: "X-Shopify-Topic", code: .invalidHeader, message: "the X-Shopify-Topic header is required")
+                }
+                let shop = input.headers["x-shopify-shop-domain"]?.lowercased()
+                return try ShopifyWebhook.read(
+                    topic: topic, body: body, triggeredAt: input.headers["x-shopify-triggered-at"],
+                    webhookID: input.headers["x-shopify-webhook-id"],
+                    namespace: shop.flatMap { configuration.shopifyShops[$0] }?.namespace)
+            case "amazon":
+                return try AmazonNotification.read(body: body)
+            default:
+                throw PayloadError(field: nil, message: "no reader for channel \(input.channel)")
+            }
+        }
+    }
+
+    /// The body of a webhook, up to the size limit (413 beyond it, counted).
+    private func webhookBody(_ request: Request, channel: String) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: configuration.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            metrics.countWebhook(channel, .tooLarge)
+            throw APIError(
+                .contentTooLarge, .bodyTooLarge, "the body exceeds the limit of \(configuration.maxBodyBytes) bytes")
+        }
+    }
+
+    private func keepDeadLetter(_ input: WebhookInput, error: PayloadError, context: BasicRequestContext) async throws -> String {
+        let now = Date().timeIntervalSince1970
+        let milliseconds = Int64(now * 1000)
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        let id = String(milliseconds).leftPadded(to: 13) + "-" + suffix.leftPadded(to: 8)
+        let letter = DeadLetter(
+            id: id, channel: input.channel, receivedAt: milliseconds, code: error.code.rawValue, message: error.message,
+            field: error.field, headers: input.headers, body: input.body, replays: 0)
+        _ = try await submit(.deadLetter(letter), path: "webhook", context: context)
+        return id
+    }
+
+    func deliveryResponse(_ delivery: ChannelDelivery, outcome: DeliveryOutcome?) -> Response {
+        var json = JSONWriter(capacity: 256 + 96 * delivery.lines.count)
+        json.raw("{\"delivery\":")
+        let status: String
+        switch (delivery.kind, outcome?.duplicateDelivery) {
+        case (.ignored, _): status = "ignored"
+        case (.informational, _): status = "informational"
+        case (_, true?): status = "duplicate"
+        default: status = "applied"
+        }
+        json.string(status)
+        json.raw(",\"channel\":")
+        json.string(delivery.channel.name)
+        json.raw(",\"topic\":")
+        json.string(delivery.topic)
+        var counts = [EventResult: Int]()
+        json.raw(",\"lines\":[")
+        if let outcome, !outcome.duplicateDelivery {
+            var first = true
+            for (line, result) in zip(delivery.lines, outcome.lines) {
+                if !first { json.raw(",") }
+                first = false
+                writeLine(line.event, result: result.result.name, into: &json)
+                counts[result.result, default: 0] += 1
+            }
+            for (adjustment, result) in zip(delivery.adjustments, outcome.adjustments) {
+                if !first { json.raw(",") }
+                first = false
+                if let result {
+                    writeLine(result.event, result: result.outcome.result.name, into: &json)
+                    counts[result.outcome.result, default: 0] += 1
+                } else {
+                    json.raw("{\"order_id\":")
+                    json.string(adjustment.orderID)
+                    json.raw(",\"line_id\":")
+                    json.string(adjustment.lineID)
+                    json.raw(",\"result\":\"unknown_line\"}")
+                }
+            }
+        }
+        json.raw("],\"counts\":")
+        writeCounts(counts, into: &json)
+        if !delivery.skipped.isEmpty {
+            json.raw(",\"skipped\":[")
+            for (index, line) in delivery.skipped.enumerated() {
+                if index > 0 { json.raw(",") }
+                json.raw("{\"order_id\":")
+                json.string(line.orderID)
+                json.raw(",\"line_id\":")
+                json.string(line.lineID)
+                json.raw(",\"reason\":")
+                json.string(line.reason)
+                json.raw("}")
+            }
+            json.raw("]")
+        }
+        if let outcome, !outcome.autoMapped.isEmpty {
+            json.raw(",\"auto_mapped\":[")
+            for (index, key) in outcome.autoMapped.enumerated() {
+                if index > 0 { json.raw(",") }
+                json.string(key.listingID)
+            }
+            json.raw("]")
+        }
+        json.raw("}")
+        return jsonResponse(json.bytes)
+    }
+
+    private func writeLine(_ event: SaleEvent, result: String, into json: inout JSONWriter) {
+        json.raw("{\"order_id\":")
+        json.string(event.orderID)
+        json.raw(",\"line_id\":")
+        json.string(event.lineID)
+        json.raw(",\"listing_id\":")
+        json.string(event.listingID)
+        json.raw(",\"quantity\":")
+        json.number(event.quantity)
+        json.raw(",\"result\":")
+        json.string(result)
+        json.raw("}")
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

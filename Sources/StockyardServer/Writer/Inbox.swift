@@ -1,0 +1,258 @@
+import Crypto
+import Foundation
+import StockyardCore
+import StockyardRedis
+import Synchronization
+
+/// An item of the catalogue: its SKU and the locations a self-mapped listing draws from.
+public struct CatalogueItem: Sendable, Hashable {
+    public var itemID: String
+    public var sku: String
+    /// Locations in priority order; empty means "wherever the item has stock rows".
+    public var locations: [String]
+
+    public init(itemID: String, sku: String, locations: [String] = []) {
+        self.itemID = itemID
+        self.sku = sku
+        self.locations = locations
+    }
+}
+
+/// A webhook body kept because it authenticated but could not be read.
+public struct DeadLetter: Sendable, Hashable {
+    public var id: String
+    public var channel: String
+    /// Milliseconds since 1970.
+    public var receivedAt: Int64
+    public var code: String
+    public var message: String
+    public var field: String?
+    /// The headers needed to read the body again (topic, shop, delivery id, time).
+    public var headers: [String: String]
+    public var body: [UInt8]
+    public var replays: Int
+}
+
+/// The webhook side of the state: recent delivery ids, dead letters and the item catalogue.
+///
+/// Only the writer changes it, after Redis has stored the change; HTTP handlers read it.
+public final class Inbox: Sendable {
+    /// A 128-bit digest of `channel` and a delivery id: what memory keeps of each id.
+    struct Fingerprint: Hashable, Sendable {
+        var high: UInt64
+        var low: UInt64
+
+        init(channel: Channel, deliveryID: String) {
+            var hasher = SHA256()
+            hasher.update(data: [channel.rawValue, 0x1F])
+            hasher.update(data: Array(deliveryID.utf8))
+            let digest = Array(hasher.finalize())
+            var high: UInt64 = 0
+            var low: UInt64 = 0
+            for index in 0..<8 {
+                high = high << 8 | UInt64(digest[index])
+                low = low << 8 | UInt64(digest[8 + index])
+            }
+            self.high = high
+            self.low = low
+        }
+    }
+
+    struct State {
+        var deliveries = Set<Fingerprint>()
+        /// Delivery ids in the order they were stored, with their expiry (seconds).
+        var deliveryOrder: [(Fingerprint, Int64)] = []
+        var deliveryHead = 0
+        var deadLetters: [String: DeadLetter] = [:]
+        var items: [String: CatalogueItem] = [:]
+        var itemsBySKU: [String: String] = [:]
+    }
+
+    /// Most delivery ids kept in memory; the oldest are forgotten first (it is only a fast path:
+    /// order lines are idempotent anyway).
+    let maxDeliveries: Int
+    private let state = Mutex(State())
+
+    init(maxDeliveries: Int) {
+        self.maxDeliveries = maxDeliveries
+    }
+
+    // MARK: Reads
+
+    func seen(_ fingerprint: Fingerprint) -> Bool {
+        state.withLock { $0.deliveries.contains(fingerprint) }
+    }
+
+    /// Whether a delivery with this id was stored lately.
+    public func seen(channel: Channel, deliveryID: String) -> Bool {
+        seen(Fingerprint(channel: channel, deliveryID: deliveryID))
+    }
+
+    var deliveryCount: Int { state.withLock { $0.deliveries.count } }
+
+    var deadLetterCount: Int { state.withLock { $0.deadLetters.count } }
+
+    /// Dead letters, oldest first, after the id `after` (ids sort by arrival).
+    func deadLetters(after: String?, limit: Int) -> [DeadLetter] {
+        state.withLock { state in
+            let ids = state.deadLetters.keys.filter { after == nil || $0 > after! }.sorted().prefix(limit)
+            return ids.map { state.deadLetters[$0]! }
+        }
+    }
+
+    func deadLetter(_ id: String) -> DeadLetter? {
+        state.withLock { $0.deadLetters[id] }
+    }
+
+    func item(sku: String) -> CatalogueItem? {
+        state.withLock { state in state.itemsBySKU[sku].flatMap { state.items[$0] } }
+    }
+
+    func item(id: String) -> CatalogueItem? {
+        state.withLock { $0.items[id] }
+    }
+
+    // MARK: Changes, once stored
+
+    func commit(_ stage: InboxStage) {
+        state.withLock { state in
+            for (fingerprint, _, expiresAt) in stage.deliveries where state.deliveries.insert(fingerprint).inserted {
+                state.deliveryOrder.append((fingerprint, expiresAt))
+            }
+            while state.deliveries.count > maxDeliveries, state.deliveryHead < state.deliveryOrder.count {
+                state.deliveries.remove(state.deliveryOrder[state.deliveryHead].0)
+                state.deliveryHead += 1
+            }
+            Self.compact(&state)
+            for letter in stage.deadLetters { state.deadLetters[letter.id] = letter }
+            for id in stage.removedDeadLetters { state.deadLetters[id] = nil }
+            for item in stage.items {
+                if let old = state.items[item.itemID], state.itemsBySKU[old.sku] == item.itemID {
+                    state.itemsBySKU[old.sku] = nil
+                }
+                state.items[item.itemID] = item
+                state.itemsBySKU[item.sku] = item.itemID
+            }
+        }
+    }
+
+    /// Forgets delivery ids whose retention ended.
+    func expire(nowSeconds: Int64) {
+        state.withLock { state in
+            while state.deliveryHead < state.deliveryOrder.count, state.deliveryOrder[state.deliveryHead].1 <= nowSeconds {
+                state.deliveries.remove(state.deliveryOrder[state.deliveryHead].0)
+                state.deliveryHead += 1
+            }
+            Self.compact(&state)
+        }
+    }
+
+    private static func compact(_ state: inout State) {
+        if state.deliveryHead > 4096 && state.deliveryHead * 2 > state.deliveryOrder.count {
+            state.deliveryOrder.removeFirst(state.deliveryHead)
+            state.deliveryHead = 0
+        }
+    }
+
+    /// Replaces everything with what Redis holds.
+    func replace(with snapshot: InboxSnapshot, nowSeconds: Int64) throws {
+        var fresh = State()
+        for (id, expiresAt) in snapshot.deliveries.sorted(by: { $0.expiresAt < $1.expiresAt }) where expiresAt > nowSeconds {
+            guard let separator = id.firstIndex(of: ":"), let channel = Channel(name: String(id[..<separator])) else { continue }
+            let fingerprint = Fingerprint(channel: channel, deliveryID: String(id[id.index(after: separator)...]))
+            if fresh.deliveries.insert(fingerprint).inserted { fresh.deliveryOrder.append((fingerprint, expiresAt)) }
+        }
+        while fresh.deliveries.count > maxDeliveries, fresh.deliveryHead < fresh.deliveryOrder.count {
+            fresh.deliveries.remove(fresh.deliveryOrder[fresh.deliveryHead].0)
+            fresh.deliveryHead += 1
+        }
+        for (id, record) in snapshot.deadLetters {
+            fresh.deadLetters[id] = try DeadLetter(record: record, id: id)
+        }
+        for (itemID, record) in snapshot.items {
+            let item = try CatalogueItem(record: record, itemID: itemID)
+            fresh.items[itemID] = item
+            fresh.itemsBySKU[item.sku] = itemID
+        }
+        state.withLock { $0 = fresh }
+    }
+}
+
+/// Inbox changes staged with a batch; they reach the `Inbox` once Redis stored the batch.
+struct InboxStage {
+    var deliveries: [(Inbox.Fingerprint, String, Int64)] = []
+    var deadLetters: [DeadLetter] = []
+    var removedDeadLetters: [String] = []
+    var items: [CatalogueItem] = []
+
+    var isEmpty: Bool { deliveries.isEmpty && deadLetters.isEmpty && removedDeadLetters.isEmpty && items.isEmpty }
+
+    mutating func append(_ other: InboxStage) {
+        deliveries += other.deliveries
+        deadLetters += other.deadLetters
+        removedDeadLetters += other.removedDeadLetters
+        items += other.items
+    }
+
+    var writes: InboxWrites {
+        var writes = InboxWrites()
+        writes.deliveries = deliveries.map { ($0.1, $0.2) }
+        writes.deadLetters = deadLetters.map { ($0.id, $0.record) }
+        writes.removedDeadLetters = removedDeadLetters
+        writes.items = items.map { ($0.itemID, $0.record) }
+        return writes
+    }
+}
+
+/// A stored record that does not read back.
+struct CorruptRecordError: Error, CustomStringConvertible {
+    var description: String
+}
+
+extension CatalogueItem {
+    /// `sku 0x1F location 0x1E location…`
+    var record: [UInt8] {
+        var bytes = Array(sku.utf8)
+        bytes.append(0x1F)
+        for (index, location) in locations.enumerated() {
+            if index > 0 { bytes.append(0x1E) }
+            bytes += Array(location.utf8)
+        }
+        return bytes
+    }
+
+    init(record: [UInt8], itemID: String) throws {
+        guard let separator = record.firstIndex(of: 0x1F) else { throw CorruptRecordError(description: "bad catalogue item \(itemID)") }
+        self.itemID = itemID
+        self.sku = String(decoding: record[..<separator], as: UTF8.self)
+        self.locations = record[(separator + 1)...].split(separator: 0x1E).map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+extension DeadLetter {
+    private struct Stored: Codable {
+        var channel: String
+        var received_at: Int64
+        var code: String
+        var message: String
+        var field: String?
+        var headers: [String: String]
+        var body: String
+        var replays: Int
+    }
+
+    var record: [UInt8] {
+        let stored = Stored(
+            channel: channel, received_at: receivedAt, code: code, message: message, field: field, headers: headers,
+            body: Data(body).base64EncodedString(), replays: replays)
+        return Array((try? JSONEncoder().encode(stored)) ?? Data())
+    }
+
+    init(record: [UInt8], id: String) throws {
+        let stored = try JSONDecoder().decode(Stored.self, from: Data(record))
+        guard let body = Data(base64Encoded: stored.body) else { throw CorruptRecordError(description: "bad dead letter \(id)") }
+        self.init(
+            id: id, channel: stored.channel, receivedAt: stored.received_at, code: stored.code, message: stored.message,
+            field: stored.field, headers: stored.headers, body: Array(body), replays: stored.replays)
+    }
+}
