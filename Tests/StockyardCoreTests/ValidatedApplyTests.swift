@@ -30,7 +30,7 @@ import Testing
     }
 
     @Test(arguments: [
-        Fixture.sale(quantity: -1, version: 1),
+        Fixture.sale(quantity: -Limits.maxLineQuantity - 1, version: 1),
         Fixture.sale(quantity: Limits.maxLineQuantity + 1, version: 1),
         Fixture.sale(quantity: 1, version: -1),
         Fixture.sale(String(repeating: "L", count: 300), quantity: 1, version: 1),
@@ -44,5 +44,20 @@ import Testing
         #expect(outcome.problem != nil)
         #expect(ledger.batchIsEmpty)
         ledger.rollbackBatch()
+    }
+
+    @Test func negativeQuantitiesAreReleasesOnlyOnTheValidatedPath() throws {
+        let ledger = try ledger()
+        ledger.beginBatch()
+        // Callers' events may not give units back...
+        #expect(ledger.apply(Fixture.sale(line: "r", quantity: -2, version: 1), now: Fixture.now).result == .invalid)
+        // ...a channel's restocking refund, read and checked at the edge, does.
+        let release = Fixture.sale(line: "r", quantity: -2, version: 1)
+        #expect(release.validate(allowingReleases: true) == nil)
+        #expect(ledger.apply(validated: release, now: Fixture.now).result == .applied)
+        #expect(ledger.apply(validated: release, now: Fixture.now).result == .duplicate)
+        ledger.commitBatch()
+        let available = ledger.figures(itemID: "ITEM-1", locationID: "WH-A")?.available
+        #expect(available == 12)
     }
 }
