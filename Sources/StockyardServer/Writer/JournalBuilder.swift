@@ -71,14 +71,29 @@ struct JournalBuilder {
         add("items", body)
     }
 
-    /// Drops the entries added after the first `count` (a job that was rolled back).
-    mutating func truncate(to count: Int) {
-        if entries.count > count { entries.removeLast(entries.count - count) }
+    /// Where the journal stands, to drop what a rolled-back job added.
+    struct Mark {
+        fileprivate var lengths: [Int]
     }
 
+    var mark: Mark { Mark(lengths: entries.map(\.body.count)) }
+
+    /// Drops everything added since `mark` (a job that was rolled back).
+    mutating func truncate(to mark: Mark) {
+        if entries.count > mark.lengths.count { entries.removeLast(entries.count - mark.lengths.count) }
+        for (index, length) in mark.lengths.enumerated() where entries[index].body.count > length {
+            entries[index].body.removeLast(entries[index].body.count - length)
+        }
+    }
+
+    /// Adds lines to the batch's entry of that kind: one Stream entry per batch and kind.
     private mutating func add(_ kind: String, _ body: [UInt8]) {
         guard !body.isEmpty else { return }
-        entries.append(JournalEntry(kind: kind, body: body))
+        if let index = entries.firstIndex(where: { $0.kind == kind }) {
+            entries[index].body += body
+        } else {
+            entries.append(JournalEntry(kind: kind, body: body))
+        }
     }
 
     /// Appends tab-separated fields and ends the line.

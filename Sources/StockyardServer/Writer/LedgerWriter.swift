@@ -272,7 +272,7 @@ public final class LedgerWriter: Service, @unchecked Sendable {
             var journal = JournalBuilder()
             for pending in batch {
                 let savepoint = ledger.savepoint()
-                let journalMark = journal.entries.count
+                let journalMark = journal.mark
                 var jobInbox = InboxStage()
                 let result = run(pending.job, on: ledger, now: nowSeconds, journal: &journal, inbox: &jobInbox)
                 if case .failure = result {
