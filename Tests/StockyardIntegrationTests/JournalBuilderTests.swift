@@ -1,4 +1,5 @@
 import StockyardCore
+import StockyardRedis
 @testable import StockyardServer
 import Testing
 
