@@ -93,7 +93,7 @@ extension StockyardAPI {
         do {
             delivery = try read(input)
         } catch let error as PayloadError {
-            if let deadLetter {
+            if deadLetter != nil {
                 throw APIError(.unprocessableContent, APIError.Code(error.code.rawValue), error.message, field: error.field)
             }
             let id = try await keepDeadLetter(input, error: error, context: context)
@@ -132,7 +132,7 @@ extension StockyardAPI {
         } catch let error as InvalidJobError {
             // The ledger refused a line (say, a location that left the listing's map).
             let problem = PayloadError(field: "lines[\(error.index)].\(error.problem.field)", message: error.problem.message)
-            if let deadLetter {
+            if deadLetter != nil {
                 throw APIError(.unprocessableContent, .invalidField, problem.message, field: problem.field)
             }
             let id = try await keepDeadLetter(input, error: problem, context: context)
