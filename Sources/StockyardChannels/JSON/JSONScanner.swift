@@ -9,7 +9,9 @@ public struct JSONScanner {
     /// Path of the value being read, for error messages.
     private var path: [PathPart] = []
 
+    /// A path step; a plain key is kept as where it sits in the bytes, made text only for errors.
     private enum PathPart {
+        case rawKey(start: Int, count: Int)
         case key(String)
         case index(Int)
     }
@@ -35,11 +37,12 @@ public struct JSONScanner {
         while true {
             skipSpace()
             guard peek() == UInt8(ascii: "\"") else { throw syntaxError("expected a field name") }
+            let keyStart = position + 1
             let key = try readKey()
             skipSpace()
             guard peek() == UInt8(ascii: ":") else { throw syntaxError("expected ':' after a field name") }
             position += 1
-            path.append(.key(key.text))
+            path.append(key.isRaw ? .rawKey(start: keyStart, count: key.rawCount) : .key(key.text))
             let before = position
             try body(&self, key)
             if position == before { try skipValue() }
@@ -205,6 +208,9 @@ public struct JSONScanner {
         var text = ""
         for part in path {
             switch part {
+            case .rawKey(let start, let count):
+                let key = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + count)]), as: UTF8.self)
+                text += text.isEmpty ? key : ".\(key)"
             case .key(let key): text += text.isEmpty ? key : ".\(key)"
             case .index(let index): text += "[\(index)]"
             }
@@ -396,6 +402,9 @@ public struct JSONKey {
         self.raw = nil
         self.decoded = text
     }
+
+    var isRaw: Bool { raw != nil }
+    var rawCount: Int { raw?.count ?? 0 }
 
     public var text: String {
         if let decoded { return decoded }

@@ -181,7 +181,7 @@ extension StockyardAPI {
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, .bodyTooLarge, "the body exceeds the limit of \(configuration.maxBodyBytes) bytes")
         }
-        let bytes = Array(buffer.readableBytesView)
+        let bytes = buffer.withUnsafeReadableBytes { Array($0) }
         let maps: [ListingMap]
         do {
             maps = try bytes.withUnsafeBytes { (body) throws(PayloadError) in try ListingCSV.read(body, maxRows: configuration.maxImportRows) }

@@ -55,7 +55,7 @@ extension StockyardAPI {
         for name in [HTTPField.Name.shopifyTopic, .shopifyShopDomain, .shopifyWebhookID, .shopifyTriggeredAt, .shopifyEventID] {
             if let value = request.headers[name] { headers[name.canonicalName] = value }
         }
-        let input = WebhookInput(channel: "shopify", headers: headers, body: Array(buffer.readableBytesView))
+        let input = WebhookInput(channel: "shopify", headers: headers, body: buffer.withUnsafeReadableBytes { Array($0) })
         return try await handle(input, context: context, resolving: nil)
     }
 
@@ -79,7 +79,7 @@ extension StockyardAPI {
         }
         var headers: [String: String] = [:]
         if let delivery = request.headers[.stockyardDelivery] { headers[HTTPField.Name.stockyardDelivery.canonicalName] = delivery }
-        let input = WebhookInput(channel: "amazon", headers: headers, body: Array(buffer.readableBytesView))
+        let input = WebhookInput(channel: "amazon", headers: headers, body: buffer.withUnsafeReadableBytes { Array($0) })
         return try await handle(input, context: context, resolving: nil)
     }
 
