@@ -297,6 +297,56 @@ import Testing
     }
 }
 
+extension WebhookTests {
+    /// Runs `ops/amazon-bridge/bridge.py` on an SQS event; returns its exit status and answer.
+    func runBridge(_ event: [String: Any], url: String, secret: String) throws -> (Int32, [String]) {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", root.appendingPathComponent("ops/amazon-bridge/bridge.py").path]
+        var environment = ProcessInfo.processInfo.environment
+        environment["STOCKYARD_URL"] = url
+        environment["STOCKYARD_AMAZON_BRIDGE_SECRET"] = secret
+        environment["STOCKYARD_BRIDGE_TIMEOUT_SECONDS"] = "5"
+        process.environment = environment
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: event))
+        try input.fileHandleForWriting.close()
+        let answer = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let json = try JSONSerialization.jsonObject(with: answer) as? [String: Any]
+        let failed = (json?["batchItemFailures"] as? [[String: String]])?.compactMap { $0["itemIdentifier"] } ?? []
+        return (process.terminationStatus, failed)
+    }
+
+    @Test func amazonBridgeForwardsSQSMessages() throws {
+        let example = fixtureText("amazon/OrderChangeNotification.example.json")
+        let event: [String: Any] = ["Records": [
+            ["messageId": "m-1", "body": example],
+            ["messageId": "m-2", "body": "{\"NotificationType\": \"ORDER_CHANGE\""],
+        ]]
+        // Stored, and kept as a dead letter: both delivered, nothing for SQS to retry.
+        let (status, failed) = try runBridge(event, url: service.baseURL, secret: Self.bridgeSecret)
+        #expect(status == 0)
+        #expect(failed.isEmpty)
+        #expect(try available()["GLASSES"] == 40)
+        #expect(try api.send("GET", "/v1/dead-letters").json["total"] as? Int == 1)
+        // A wrong secret or an unreachable service: every message goes back to SQS.
+        let (wrongStatus, wrongFailed) = try runBridge(event, url: service.baseURL, secret: "not-the-secret")
+        #expect(wrongStatus == 1)
+        #expect(wrongFailed == ["m-1", "m-2"])
+        let (downStatus, downFailed) = try runBridge(event, url: "http://127.0.0.1:\(freePort())", secret: Self.bridgeSecret)
+        #expect(downStatus == 1)
+        #expect(downFailed == ["m-1", "m-2"])
+        #expect(try available()["GLASSES"] == 40)
+    }
+}
+
 /// A vendor payload from `Tests/Fixtures`, as text.
 func fixtureText(_ path: String) -> String {
     let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
