@@ -19,6 +19,10 @@
 -- SIGINT to its own process, which wrk handles by ending the run; wrk's time and requests/s
 -- then cover the sending, and -d is only an upper bound. If -d runs out first, or an answer is
 -- lost to a socket error, RESULT says complete=0 and the stock cannot be checked.
+--
+-- Starting together: wrk starts each thread as soon as its init() is done, while the next one
+-- is still reading its share of the file, and starts its clock after the last. So each thread
+-- holds its first request until every thread has loaded.
 
 local ffi = require("ffi")
 ffi.cdef [[
@@ -26,6 +30,7 @@ ffi.cdef [[
   pthread_t pthread_self(void);
   int getpid(void);
   int kill(int pid, int sig);
+  int usleep(unsigned int usec);
 ]]
 local SIGINT = 2
 
@@ -33,14 +38,32 @@ local SIGINT = 2
 local shop = os.getenv("LOADTEST_SHOP") or "loadtest.myshopify.com"
 local api_version = os.getenv("LOADTEST_API_VERSION") or "2026-07"
 
-local function finished_path()
-  return assert(os.getenv("LOADTEST_REQUESTS"), "LOADTEST_REQUESTS is not set") .. "." .. ffi.C.getpid() .. ".finished"
+-- Threads that have loaded their deliveries, and threads that have had all their answers, are
+-- counted across threads (each has its own Lua state) as bytes appended to two small files.
+local function tally_path(what)
+  return assert(os.getenv("LOADTEST_REQUESTS"), "LOADTEST_REQUESTS is not set") .. "." .. ffi.C.getpid() .. "." .. what
 end
 
--- Main state: number the threads, and start the count of finished threads (one byte each).
+local function tally_add(what)
+  local file = assert(io.open(tally_path(what), "ab"))
+  file:write("x")
+  file:close()
+end
+
+local function tally(what)
+  local file = assert(io.open(tally_path(what), "rb"))
+  local count = file:seek("end")
+  file:close()
+  return count
+end
+
+-- Main state: number the threads, and start both tallies at zero.
 local threads = {}
 function setup(thread)
-  if #threads == 0 then assert(io.open(finished_path(), "wb")):close() end
+  if #threads == 0 then
+    assert(io.open(tally_path("loaded"), "wb")):close()
+    assert(io.open(tally_path("finished"), "wb")):close()
+  end
   thread:set("index", #threads)
   threads[#threads + 1] = thread
 end
@@ -48,7 +71,7 @@ end
 -- Thread state. Globals, so that done() can read them with thread:get().
 stream_size, sent, answered, complete = 0, 0, 0, false
 statuses, deliveries, results = {}, {}, {}
-local stream, cursor = {}, 1
+local stream, cursor, started = {}, 1, false
 local init_thread, check_request, thread_count
 
 -- Reads this thread's deliveries from the requests file into ready-made HTTP requests.
@@ -105,23 +128,27 @@ function init(args)
   -- and sends nothing of it: that call must not use up a delivery.
   init_thread = ffi.C.pthread_self()
   check_request = stream[1] or wrk.format("POST", nil, nil, "{}")
+  tally_add("loaded")
 end
 
 -- This thread's stream is answered: stop it, and end the run if it is the last one.
 local function finish()
   complete = true
-  local file = assert(io.open(finished_path(), "ab"))
-  file:write("x")
-  file:close()
-  file = assert(io.open(finished_path(), "rb"))
-  local finished = file:seek("end")
-  file:close()
-  if finished >= thread_count then ffi.C.kill(ffi.C.getpid(), SIGINT) end
+  tally_add("finished")
+  if tally("finished") >= thread_count then ffi.C.kill(ffi.C.getpid(), SIGINT) end
   wrk.thread:stop()
 end
 
 function request()
   if ffi.C.pthread_self() == init_thread then return check_request end
+  if not started then
+    -- Once per thread, before its first delivery: wait (at most a minute) for the others to load.
+    for _ = 1, 60000 do
+      if tally("loaded") >= thread_count then break end
+      ffi.C.usleep(1000)
+    end
+    started = true
+  end
   if cursor > stream_size then
     if answered >= stream_size and not complete then finish() end
     return ""
@@ -173,7 +200,8 @@ function done(summary, latency, requests)
     add_into(all_deliveries, thread:get("deliveries"))
     add_into(all_results, thread:get("results"))
   end
-  os.remove(finished_path())
+  os.remove(tally_path("loaded"))
+  os.remove(tally_path("finished"))
   local seconds = summary.duration / 1e6
   local errors = summary.errors
   io.write(string.format(
