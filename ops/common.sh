@@ -5,7 +5,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="$ROOT/.data"
-APT_PACKAGES=(redis-server redis-tools libhiredis-dev libcurl4-openssl-dev pkg-config)
+APT_PACKAGES=(redis-server redis-tools libhiredis-dev libcurl4-openssl-dev pkg-config python3)
 
 log() { printf '[stockyard] %s\n' "$*" >&2; }
 

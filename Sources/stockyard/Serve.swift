@@ -173,7 +173,7 @@ struct Settings {
         let maxDeliveryIDs = try integer(serve.maxDeliveryIDs, "max-delivery-ids", "STOCKYARD_MAX_DELIVERY_IDS", default: 2_000_000, range: 1_000...100_000_000)
         func secretList(_ option: String?, _ variable: String, flag: String) throws(SettingError) -> [WebhookSecret] {
             guard let text = try secret(option, variable) else { return [] }
-            let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard !parts.contains(where: \.isEmpty), parts.count <= 2 else {
                 throw SettingError(message: "--\(flag) / \(variable): give one secret, or two separated by a comma during a rotation")
             }

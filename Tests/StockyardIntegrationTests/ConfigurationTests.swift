@@ -16,8 +16,13 @@ import Testing
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
         try process.run()
+        // A setting that is wrongly accepted leaves the service running: stop it so the test fails
+        // instead of waiting for ever.
+        let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 20, execute: watchdog)
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        watchdog.cancel()
         return (process.terminationStatus, output)
     }
 
@@ -30,6 +35,11 @@ import Testing
         (["STOCKYARD_LOG_LEVEL": "loud"], "STOCKYARD_LOG_LEVEL"),
         (["STOCKYARD_LINE_RETENTION_DAYS": "0"], "STOCKYARD_LINE_RETENTION_DAYS"),
         (["STOCKYARD_REDIS_PREFIX": "a:b"], "STOCKYARD_REDIS_PREFIX"),
+        (["STOCKYARD_SHOPIFY_SECRET": "one,two,three"], "STOCKYARD_SHOPIFY_SECRET"),
+        (["STOCKYARD_AMAZON_BRIDGE_SECRET": "one,"], "STOCKYARD_AMAZON_BRIDGE_SECRET"),
+        (["STOCKYARD_SHOPIFY_SECRET": ",two"], "STOCKYARD_SHOPIFY_SECRET"),
+        (["STOCKYARD_SHOPIFY_SHOPS_FILE": "/nonexistent/shops.json"], "STOCKYARD_SHOPIFY_SHOPS_FILE"),
+        (["STOCKYARD_DELIVERY_RETENTION_HOURS": "0"], "STOCKYARD_DELIVERY_RETENTION_HOURS"),
     ])
     func badSettingStopsTheServiceNamingIt(_ environment: [String: String], _ setting: String) throws {
         let (status, output) = try start(environment)

@@ -19,6 +19,7 @@ Standard library only.
 """
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import sys
@@ -60,7 +61,7 @@ def forward(message_id, body, key, url, timeout):
             answer = response.read()
     except urllib.error.HTTPError as error:
         status, answer = error.code, error.read()
-    except (urllib.error.URLError, OSError) as error:
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
         log(level="error", message="forward failed", message_id=message_id, error=type(error).__name__)
         return False
     code = None
