@@ -65,6 +65,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Zoho Inventory: OAuth, adjustments, items and locations over libcurl; call limits.
+        .target(
+            name: "StockyardZoho",
+            dependencies: ["StockyardHTTPClient"],
+            swiftSettings: swiftSettings
+        ),
+
+        // A stand-in for Zoho over real HTTP, for running without credentials and for tests.
+        .target(
+            name: "StockyardZohoSandbox",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // Channel payloads and signatures: webhook bodies in, sale events out. No I/O.
         .target(
             name: "StockyardChannels",
@@ -82,6 +100,8 @@ let package = Package(
                 "StockyardCore",
                 "StockyardChannels",
                 "StockyardRedis",
+                "StockyardHTTPClient",
+                "StockyardZoho",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -98,6 +118,8 @@ let package = Package(
             dependencies: [
                 "StockyardServer",
                 "StockyardChannels",
+                "StockyardZoho",
+                "StockyardZohoSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -120,6 +142,8 @@ let package = Package(
                 "StockyardRedis",
                 "StockyardServer",
                 "StockyardHTTPClient",
+                "StockyardZoho",
+                "StockyardZohoSandbox",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

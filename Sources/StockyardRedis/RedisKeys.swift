@@ -32,6 +32,10 @@ public struct RedisKeys: Sendable {
     public var deadLetters: String { "\(prefix):{c}:dead-letters" }
     /// The item catalogue: item id to SKU and default locations (hash).
     public var items: String { "\(prefix):{c}:items" }
+    /// Zoho batches sealed and not yet settled (hash by batch id).
+    public var zohoBatches: String { "\(prefix):{c}:zoho:batches" }
+    /// The cached Zoho access token (string).
+    public var zohoToken: String { "\(prefix):{c}:zoho:token" }
 
     /// The shard of a byte string: a stable FNV-1a hash, never the process's randomised one.
     public func shard(of bytes: UnsafeRawBufferPointer) -> Int {

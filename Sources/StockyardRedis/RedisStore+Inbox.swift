@@ -9,11 +9,15 @@ public struct InboxWrites: Sendable {
     public var removedDeadLetters: [String] = []
     public var items: [(itemID: String, record: [UInt8])] = []
     public var removedItems: [String] = []
+    /// Zoho batches sealed (or rewritten), and those settled.
+    public var zohoBatches: [(id: String, record: [UInt8])] = []
+    public var removedZohoBatches: [String] = []
 
     public init() {}
 
     public var isEmpty: Bool {
         deliveries.isEmpty && deadLetters.isEmpty && removedDeadLetters.isEmpty && items.isEmpty && removedItems.isEmpty
+            && zohoBatches.isEmpty && removedZohoBatches.isEmpty
     }
 
     public mutating func append(_ other: InboxWrites) {
@@ -22,6 +26,8 @@ public struct InboxWrites: Sendable {
         removedDeadLetters += other.removedDeadLetters
         items += other.items
         removedItems += other.removedItems
+        zohoBatches += other.zohoBatches
+        removedZohoBatches += other.removedZohoBatches
     }
 }
 
@@ -30,6 +36,7 @@ public struct InboxSnapshot: Sendable {
     public var deliveries: [(id: String, expiresAt: Int64)] = []
     public var deadLetters: [(id: String, record: [UInt8])] = []
     public var items: [(itemID: String, record: [UInt8])] = []
+    public var zohoBatches: [(id: String, record: [UInt8])] = []
 }
 
 extension RedisStore {
@@ -73,6 +80,21 @@ extension RedisStore {
             for id in inbox.removedItems { buffer.argument(id) }
             buffer.end()
         }
+        if !inbox.removedZohoBatches.isEmpty {
+            buffer.begin("HDEL")
+            buffer.argument(keys.zohoBatches)
+            for id in inbox.removedZohoBatches { buffer.argument(id) }
+            buffer.end()
+        }
+        if !inbox.zohoBatches.isEmpty {
+            buffer.begin("HSET")
+            buffer.argument(keys.zohoBatches)
+            for batch in inbox.zohoBatches {
+                buffer.argument(batch.id)
+                buffer.argument(batch.record)
+            }
+            buffer.end()
+        }
     }
 
     /// Reads the inbox keys: deliveries that have not expired by `nowSeconds`, dead letters, items.
@@ -105,12 +127,38 @@ extension RedisStore {
         try scanHashes([keys.items]) { field, value throws(RedisError) in
             snapshot.items.append((StoredFormat.text(field), Array(value)))
         }
+        try scanHashes([keys.zohoBatches]) { field, value throws(RedisError) in
+            snapshot.zohoBatches.append((StoredFormat.text(field), Array(value)))
+        }
         return snapshot
     }
 
     /// Forgets delivery ids that expired by `nowSeconds`.
     public func expireDeliveries(nowSeconds: Int64) throws(RedisError) {
         let reply = try connection.command(["ZREMRANGEBYSCORE", keys.deliveries, "-inf", String(nowSeconds)])
+        if case .error(let message) = reply { throw RedisError(.server, message) }
+    }
+
+    /// The cached Zoho access token record, if any.
+    public func zohoToken() throws(RedisError) -> [UInt8]? {
+        switch try connection.command(["GET", keys.zohoToken]) {
+        case .string(let bytes): return bytes
+        case .null: return nil
+        case .error(let message): throw RedisError(.server, message)
+        default: throw RedisError(.unexpectedReply, "GET zoho token")
+        }
+    }
+
+    /// Caches a Zoho access token record until `expiresInSeconds` from now.
+    public func setZohoToken(_ record: [UInt8], expiresInSeconds: Int) throws(RedisError) {
+        var buffer = RedisCommandBuffer()
+        buffer.begin("SET")
+        buffer.argument(keys.zohoToken)
+        buffer.argument(record)
+        buffer.argument("EX")
+        buffer.argument(String(max(1, expiresInSeconds)))
+        buffer.end()
+        let reply = try connection.pipeline(buffer)[0]
         if case .error(let message) = reply { throw RedisError(.server, message) }
     }
 }

@@ -20,6 +20,7 @@ public final class StockyardMetrics: Sendable {
     let deadLetters: Gauge
     let autoMapped: Counter
     private let webhooks: [String: [WebhookOutcome: Counter]]
+    public let zoho: ZohoMetrics
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -52,6 +53,7 @@ public final class StockyardMetrics: Sendable {
             }
         }
         self.webhooks = webhooks
+        zoho = ZohoMetrics(registry: registry)
     }
 
     func countWebhook(_ channel: String, _ outcome: WebhookOutcome) {

@@ -66,6 +66,7 @@ public final class Inbox: Sendable {
         var deadLetters: [String: DeadLetter] = [:]
         var items: [String: CatalogueItem] = [:]
         var itemsBySKU: [String: String] = [:]
+        var zohoBatches: [String: ZohoBatch] = [:]
     }
 
     /// Most delivery ids kept in memory; the oldest are forgotten first (it is only a fast path:
@@ -112,6 +113,15 @@ public final class Inbox: Sendable {
         state.withLock { $0.items[id] }
     }
 
+    /// Zoho batches sealed and not settled, oldest first.
+    public var zohoBatches: [ZohoBatch] {
+        state.withLock { $0.zohoBatches.values.sorted { ($0.sealedAt, $0.id) < ($1.sealedAt, $1.id) } }
+    }
+
+    func zohoBatch(_ id: String) -> ZohoBatch? {
+        state.withLock { $0.zohoBatches[id] }
+    }
+
     // MARK: Changes, once stored
 
     func commit(_ stage: InboxStage) {
@@ -126,6 +136,8 @@ public final class Inbox: Sendable {
             Self.compact(&state)
             for letter in stage.deadLetters { state.deadLetters[letter.id] = letter }
             for id in stage.removedDeadLetters { state.deadLetters[id] = nil }
+            for id in stage.removedZohoBatches { state.zohoBatches[id] = nil }
+            for batch in stage.zohoBatches { state.zohoBatches[batch.id] = batch }
             for item in stage.items {
                 if let old = state.items[item.itemID], state.itemsBySKU[old.sku] == item.itemID {
                     state.itemsBySKU[old.sku] = nil
@@ -174,6 +186,13 @@ public final class Inbox: Sendable {
             fresh.items[itemID] = item
             fresh.itemsBySKU[item.sku] = itemID
         }
+        for (id, record) in snapshot.zohoBatches {
+            do {
+                fresh.zohoBatches[id] = try ZohoBatch(record: record)
+            } catch {
+                throw CorruptRecordError(description: "bad Zoho batch \(id)")
+            }
+        }
         state.withLock { $0 = fresh }
     }
 }
@@ -184,14 +203,21 @@ struct InboxStage {
     var deadLetters: [DeadLetter] = []
     var removedDeadLetters: [String] = []
     var items: [CatalogueItem] = []
+    var zohoBatches: [ZohoBatch] = []
+    var removedZohoBatches: [String] = []
 
-    var isEmpty: Bool { deliveries.isEmpty && deadLetters.isEmpty && removedDeadLetters.isEmpty && items.isEmpty }
+    var isEmpty: Bool {
+        deliveries.isEmpty && deadLetters.isEmpty && removedDeadLetters.isEmpty && items.isEmpty && zohoBatches.isEmpty
+            && removedZohoBatches.isEmpty
+    }
 
     mutating func append(_ other: InboxStage) {
         deliveries += other.deliveries
         deadLetters += other.deadLetters
         removedDeadLetters += other.removedDeadLetters
         items += other.items
+        zohoBatches += other.zohoBatches
+        removedZohoBatches += other.removedZohoBatches
     }
 
     var writes: InboxWrites {
@@ -200,6 +226,8 @@ struct InboxStage {
         writes.deadLetters = deadLetters.map { ($0.id, $0.record) }
         writes.removedDeadLetters = removedDeadLetters
         writes.items = items.map { ($0.itemID, $0.record) }
+        writes.zohoBatches = zohoBatches.map { ($0.id, $0.record) }
+        writes.removedZohoBatches = removedZohoBatches
         return writes
     }
 }

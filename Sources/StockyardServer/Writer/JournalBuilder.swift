@@ -71,6 +71,18 @@ struct JournalBuilder {
         add("items", body)
     }
 
+    /// `what reference item location quantity [adjustment]` per line of a Zoho batch: `sealed`,
+    /// `confirmed` (with Zoho's adjustment id), `split` or `rejected`.
+    mutating func zoho(_ what: String, _ batch: ZohoBatch, adjustmentID: String? = nil) {
+        var body: [UInt8] = []
+        for line in batch.lines {
+            var fields = [what, batch.reference, line.itemID, line.locationID, String(line.quantity)]
+            if let adjustmentID { fields.append(adjustmentID) }
+            appendFields(&body, fields)
+        }
+        add("zoho", body)
+    }
+
     /// Where the journal stands, to drop what a rolled-back job added.
     struct Mark {
         fileprivate var lengths: [Int]

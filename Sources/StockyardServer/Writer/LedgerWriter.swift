@@ -504,6 +504,8 @@ public final class LedgerWriter: Service, @unchecked Sendable {
         case .deadLetter(let letter):
             stage.deadLetters.append(letter)
             return .success(.stored)
+        case .zoho(let zohoJob):
+            return runZoho(zohoJob, on: ledger, journal: &journal, inbox: &stage)
         case .items(let items):
             stage.items = items
             journal.items(items)

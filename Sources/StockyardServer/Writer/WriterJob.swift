@@ -27,6 +27,8 @@ public enum WriterJob: Sendable {
     case deadLetter(DeadLetter)
     /// Catalogue items (SKU and default locations).
     case items([CatalogueItem])
+    /// Sealing and settling Zoho batches.
+    case zoho(ZohoJob)
 
     var eventCount: Int {
         switch self {
@@ -37,6 +39,7 @@ public enum WriterJob: Sendable {
         case .delivery(let job): max(1, job.lines.count + job.adjustments.count)
         case .deadLetter: 1
         case .items(let items): items.count
+        case .zoho: 1
         }
     }
 }
@@ -83,6 +86,8 @@ public enum WriterOutcome: Sendable {
     /// Listings stored; the parked events they replayed, with outcomes.
     case listings(replayed: [ReplayedEvent])
     case delivery(DeliveryOutcome)
+    /// The batch a seal made, or nil when nothing was open.
+    case zohoBatch(ZohoBatch?)
     case stored
 }
 

@@ -1,0 +1,47 @@
+import StockyardCore
+
+extension LedgerWriter {
+    /// Stages work on a Zoho batch. The batch records change in the same transaction as the
+    /// stock rows they describe, so Redis never holds one without the other.
+    func runZoho(_ job: ZohoJob, on ledger: Ledger, journal: inout JournalBuilder, inbox stage: inout InboxStage)
+        -> Result<WriterOutcome, InvalidJobError>
+    {
+        switch job {
+        case .seal(let draft):
+            let sealed = ledger.sealNets(maxLines: draft.maxLines)
+            guard !sealed.isEmpty else { return .success(.zohoBatch(nil)) }
+            let batch = ZohoBatch(
+                id: draft.id, reference: draft.reference, date: draft.date, sealedAt: draft.sealedAt,
+                lines: sealed.map { ZohoBatch.Line(itemID: $0.itemID, locationID: $0.locationID, quantity: $0.quantity) })
+            stage.zohoBatches.append(batch)
+            journal.zoho("sealed", batch)
+            return .success(.zohoBatch(batch))
+        case .confirm(let batchID, let adjustmentID):
+            // Settling twice (a retry after a lost answer) finds nothing the second time.
+            guard let batch = inbox.zohoBatch(batchID) else { return .success(.stored) }
+            ledger.resolveNets(batch.netLines, confirmed: true)
+            stage.removedZohoBatches.append(batchID)
+            journal.zoho("confirmed", batch, adjustmentID: adjustmentID)
+            return .success(.stored)
+        case .split(let batchID, let parts):
+            guard let batch = inbox.zohoBatch(batchID) else { return .success(.stored) }
+            precondition(
+                parts.flatMap(\.lines).sorted(by: Self.lineOrder) == batch.lines.sorted(by: Self.lineOrder),
+                "a split keeps the batch's lines")
+            stage.removedZohoBatches.append(batchID)
+            stage.zohoBatches += parts
+            journal.zoho("split", batch)
+            return .success(.stored)
+        case .reject(let batchID, let letter):
+            guard let batch = inbox.zohoBatch(batchID) else { return .success(.stored) }
+            stage.removedZohoBatches.append(batchID)
+            stage.deadLetters.append(letter)
+            journal.zoho("rejected", batch)
+            return .success(.stored)
+        }
+    }
+
+    private static func lineOrder(_ a: ZohoBatch.Line, _ b: ZohoBatch.Line) -> Bool {
+        (a.itemID, a.locationID, a.quantity) < (b.itemID, b.locationID, b.quantity)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import StockyardCore
+
+/// Net changes sealed for one Zoho `inventoryadjustments` call. It is stored in Redis before the
+/// call and removed when its outcome is recorded, so a batch found at start has an unknown
+/// outcome until Zoho's recent adjustments say otherwise.
+public struct ZohoBatch: Sendable, Hashable, Codable {
+    public var id: String
+    /// Sent as `reference_number`: unique per batch, found again in Zoho's list.
+    public var reference: String
+    /// `yyyy-MM-dd` in the organization's time zone, fixed when sealed.
+    public var date: String
+    /// Milliseconds since 1970 when sealed.
+    public var sealedAt: Int64
+    public var lines: [Line]
+
+    /// One item × location net.
+    public struct Line: Sendable, Hashable, Codable {
+        public var itemID: String
+        public var locationID: String
+        public var quantity: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case itemID = "item_id"
+            case locationID = "location_id"
+            case quantity
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, reference, date, lines
+        case sealedAt = "sealed_at"
+    }
+
+    public init(id: String, reference: String, date: String, sealedAt: Int64, lines: [Line]) {
+        self.id = id
+        self.reference = reference
+        self.date = date
+        self.sealedAt = sealedAt
+        self.lines = lines
+    }
+
+    var netLines: [NetLine] { lines.map { NetLine(itemID: $0.itemID, locationID: $0.locationID, quantity: $0.quantity) } }
+
+    var record: [UInt8] { Array((try? JSONEncoder().encode(self)) ?? Data()) }
+
+    init(record: [UInt8]) throws {
+        self = try JSONDecoder().decode(ZohoBatch.self, from: Data(record))
+    }
+}
+
+/// What a new batch will be called, before the writer knows its lines.
+public struct ZohoBatchDraft: Sendable {
+    public var id: String
+    public var reference: String
+    public var date: String
+    public var sealedAt: Int64
+    public var maxLines: Int
+}
+
+/// Work on Zoho batches, done by the ledger writer in the same transaction as the stock change.
+public enum ZohoJob: Sendable {
+    /// Seals up to `maxLines` open nets into a new batch (none when nothing is open).
+    case seal(ZohoBatchDraft)
+    /// Zoho has the batch: its lines move from in flight into `zoho_on_hand`.
+    case confirm(batchID: String, adjustmentID: String)
+    /// Zoho refused the batch as a whole: smaller batches take its place (lines still in flight).
+    case split(batchID: String, parts: [ZohoBatch])
+    /// Zoho refused a one-line batch: the line stays in flight, kept as a dead letter.
+    case reject(batchID: String, letter: DeadLetter)
+}

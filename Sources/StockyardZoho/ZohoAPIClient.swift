@@ -1,0 +1,274 @@
+import Foundation
+import StockyardHTTPClient
+
+/// Zoho's accounts server and Inventory API over libcurl. Calls block: use a client on one
+/// thread only (a `BlockingWorker`), never on Swift's cooperative pool.
+public final class ZohoAPIClient {
+    private let http: CurlHTTPClient
+    /// Headers of the last answer that tell about limits (`Retry-After`, `X-Rate-Limit-*`).
+    public private(set) var lastLimitHeaders: [String: String] = [:]
+
+    public init(configuration: CurlHTTPClient.Configuration = .init(connectTimeout: 5, totalTimeout: 30)) {
+        self.http = CurlHTTPClient(configuration: configuration)
+    }
+
+    // MARK: Tokens
+
+    /// Trades a refresh token for an access token (`grant_type=refresh_token`).
+    public func refreshAccessToken(
+        accountsURL: String, clientID: String, clientSecret: String, refreshToken: String, now: Double
+    ) throws(ZohoError) -> ZohoToken {
+        let fields = [
+            ("grant_type", "refresh_token"), ("client_id", clientID), ("client_secret", clientSecret),
+            ("refresh_token", refreshToken),
+        ]
+        let object = try tokenCall(accountsURL: accountsURL, fields: fields)
+        return try token(from: object, now: now)
+    }
+
+    /// Trades a one-time grant code for a refresh token (`grant_type=authorization_code`).
+    public func exchangeGrantCode(
+        accountsURL: String, clientID: String, clientSecret: String, code: String, redirectURI: String?, now: Double
+    ) throws(ZohoError) -> (refreshToken: String, token: ZohoToken) {
+        var fields = [("grant_type", "authorization_code"), ("client_id", clientID), ("client_secret", clientSecret), ("code", code)]
+        if let redirectURI { fields.append(("redirect_uri", redirectURI)) }
+        let object = try tokenCall(accountsURL: accountsURL, fields: fields)
+        guard let refresh = object["refresh_token"] as? String, !refresh.isEmpty else {
+            throw ZohoError(.invalidResponse, message: "the token answer has no refresh_token", outcomeKnown: true)
+        }
+        return (refresh, try token(from: object, now: now))
+    }
+
+    private func tokenCall(accountsURL: String, fields: [(String, String)]) throws(ZohoError) -> [String: Any] {
+        let body = fields.map { "\($0.0)=\(Self.formEncode($0.1))" }.joined(separator: "&")
+        let response = try perform(
+            method: "POST", url: accountsURL.trimmingSlash + "/oauth/v2/token",
+            headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Array(body.utf8))
+        let object = Self.object(response.body)
+        // The accounts server reports refusals in the body, sometimes with 200.
+        if let error = object?["error"] as? String {
+            let description = (object?["error_description"] as? String).map { ": \($0)" } ?? ""
+            if error == "Access Denied" || response.status == 429 {
+                throw ZohoError(
+                    .tokenRequestLimit, httpStatus: response.status, message: "token request refused\(description)",
+                    retryAfter: response.retryAfter, outcomeKnown: true)
+            }
+            throw ZohoError(
+                .refreshTokenRejected, httpStatus: response.status, message: "token request refused: \(error)\(description)",
+                outcomeKnown: true)
+        }
+        guard (200..<300).contains(response.status), let object else {
+            throw Self.failure(response, object: object)
+        }
+        return object
+    }
+
+    private func token(from object: [String: Any], now: Double) throws(ZohoError) -> ZohoToken {
+        guard let access = object["access_token"] as? String, !access.isEmpty else {
+            throw ZohoError(.invalidResponse, message: "the token answer has no access_token", outcomeKnown: true)
+        }
+        let lifetime = Self.double(object["expires_in"]) ?? 3600
+        let domain = (object["api_domain"] as? String) ?? ""
+        return ZohoToken(accessToken: access, apiDomain: domain, expiresAt: now + lifetime)
+    }
+
+    // MARK: Inventory adjustments
+
+    /// `POST /inventoryadjustments`: returns the adjustment Zoho created.
+    public func createAdjustment(_ request: AdjustmentRequest, at endpoint: ZohoEndpoint) throws(ZohoError) -> Adjustment {
+        let body: [UInt8]
+        do {
+            body = Array(try JSONEncoder().encode(request))
+        } catch {
+            throw ZohoError(.invalidResponse, message: "cannot encode the adjustment: \(error)", outcomeKnown: true)
+        }
+        let object = try call("POST", "/inventoryadjustments", at: endpoint, body: body)
+        guard let record = object["inventory_adjustment"] as? [String: Any], let adjustment = Self.adjustment(record) else {
+            // Zoho answered 2xx, so the adjustment exists even though the answer is unreadable.
+            throw ZohoError(.invalidResponse, message: "the answer has no inventory_adjustment", outcomeKnown: false)
+        }
+        return adjustment
+    }
+
+    /// `GET /inventoryadjustments`, newest first.
+    public func listAdjustments(page: Int, perPage: Int, at endpoint: ZohoEndpoint) throws(ZohoError) -> ZohoPage<Adjustment> {
+        let object = try call("GET", "/inventoryadjustments", query: [("page", "\(page)"), ("per_page", "\(perPage)")], at: endpoint)
+        guard let list = object["inventory_adjustments"] as? [[String: Any]] else {
+            throw ZohoError(.invalidResponse, message: "the answer has no inventory_adjustments", outcomeKnown: true)
+        }
+        return ZohoPage(elements: list.compactMap(Self.adjustment), hasMorePage: Self.hasMorePage(object, count: list.count, perPage: perPage))
+    }
+
+    /// `GET /inventoryadjustments/{id}`.
+    public func adjustment(id: String, at endpoint: ZohoEndpoint) throws(ZohoError) -> Adjustment {
+        let object = try call("GET", "/inventoryadjustments/\(Self.pathEncode(id))", at: endpoint)
+        guard let record = object["inventory_adjustment"] as? [String: Any], let adjustment = Self.adjustment(record) else {
+            throw ZohoError(.invalidResponse, message: "the answer has no inventory_adjustment", outcomeKnown: true)
+        }
+        return adjustment
+    }
+
+    // MARK: Items and locations
+
+    /// `GET /items`, one page, with per-location stock.
+    public func listItems(page: Int, perPage: Int, at endpoint: ZohoEndpoint) throws(ZohoError) -> ZohoPage<ZohoItem> {
+        let object = try call("GET", "/items", query: [("page", "\(page)"), ("per_page", "\(perPage)")], at: endpoint)
+        guard let list = object["items"] as? [[String: Any]] else {
+            throw ZohoError(.invalidResponse, message: "the answer has no items", outcomeKnown: true)
+        }
+        return ZohoPage(elements: list.compactMap(Self.item), hasMorePage: Self.hasMorePage(object, count: list.count, perPage: perPage))
+    }
+
+    /// `GET /items/{id}`.
+    public func item(id: String, at endpoint: ZohoEndpoint) throws(ZohoError) -> ZohoItem {
+        let object = try call("GET", "/items/\(Self.pathEncode(id))", at: endpoint)
+        guard let record = object["item"] as? [String: Any], let item = Self.item(record) else {
+            throw ZohoError(.invalidResponse, message: "the answer has no item", outcomeKnown: true)
+        }
+        return item
+    }
+
+    /// `GET /locations`.
+    public func listLocations(at endpoint: ZohoEndpoint) throws(ZohoError) -> [ZohoLocation] {
+        let object = try call("GET", "/locations", at: endpoint)
+        guard let list = object["locations"] as? [[String: Any]] else {
+            throw ZohoError(.invalidResponse, message: "the answer has no locations", outcomeKnown: true)
+        }
+        return list.compactMap { record in
+            Self.id(record["location_id"]).map { ZohoLocation(locationID: $0, locationName: record["location_name"] as? String) }
+        }
+    }
+
+    // MARK: Exchange
+
+    private func call(
+        _ method: String, _ path: String, query: [(String, String)] = [], at endpoint: ZohoEndpoint, body: [UInt8]? = nil
+    ) throws(ZohoError) -> [String: Any] {
+        let parameters = [("organization_id", endpoint.organizationID)] + query
+        let url = endpoint.apiRoot.trimmingSlash + path + "?" + parameters.map { "\($0.0)=\(Self.formEncode($0.1))" }.joined(separator: "&")
+        var headers = [("Authorization", "Zoho-oauthtoken \(endpoint.accessToken)"), ("Accept", "application/json")]
+        if body != nil { headers.append(("Content-Type", "application/json")) }
+        let response = try perform(method: method, url: url, headers: headers, body: body)
+        let object = Self.object(response.body)
+        let zohoCode = Self.double(object?["code"]).map { Int($0) }
+        guard (200..<300).contains(response.status), zohoCode == nil || zohoCode == 0, let object else {
+            throw Self.failure(response, object: object)
+        }
+        return object
+    }
+
+    private struct Answer {
+        var status: Int
+        var body: [UInt8]
+        var retryAfter: Double?
+    }
+
+    private func perform(method: String, url: String, headers: [(String, String)], body: [UInt8]?) throws(ZohoError) -> Answer {
+        let response: HTTPClientResponse
+        do {
+            response = try http.request(method: method, url: url, headers: headers, body: body)
+        } catch {
+            // A read-only call can always be repeated; a POST that may have been sent cannot.
+            throw ZohoError(
+                .network, message: error.message, outcomeKnown: error.outcomeKnown || method == "GET")
+        }
+        var limits: [String: String] = [:]
+        for (name, value) in response.headers {
+            let lower = name.lowercased()
+            if lower == "retry-after" || lower.hasPrefix("x-rate-limit") { limits[lower] = value }
+        }
+        lastLimitHeaders = limits
+        var retryAfter = limits["retry-after"].flatMap { RetryAfter.seconds($0) }
+        if retryAfter == nil, let reset = limits["x-rate-limit-reset"].flatMap(Double.init) {
+            // Seconds until the window resets, or the reset time itself when it looks like one.
+            retryAfter = reset > 1_000_000_000 ? max(0, reset - Date().timeIntervalSince1970) : reset
+        }
+        return Answer(status: response.status, body: response.body, retryAfter: retryAfter)
+    }
+
+    private static func failure(_ response: Answer, object: [String: Any]?) -> ZohoError {
+        let zohoCode = double(object?["code"]).map { Int($0) }
+        let message = (object?["message"] as? String) ?? "HTTP \(response.status)"
+        let status = response.status
+        if status == 429 {
+            return ZohoError(.rateLimited, httpStatus: status, zohoCode: zohoCode, message: message, retryAfter: response.retryAfter, outcomeKnown: true)
+        }
+        if status == 401 || zohoCode == 57 || zohoCode == 14 {
+            return ZohoError(.unauthorized, httpStatus: status, zohoCode: zohoCode, message: message, outcomeKnown: true)
+        }
+        if status >= 500 {
+            return ZohoError(.server, httpStatus: status, zohoCode: zohoCode, message: message, retryAfter: response.retryAfter, outcomeKnown: false)
+        }
+        if (200..<300).contains(status) {
+            // A 2xx whose body says otherwise, or no body at all.
+            return ZohoError(
+                object == nil ? .invalidResponse : .rejected, httpStatus: status, zohoCode: zohoCode, message: message,
+                outcomeKnown: object != nil)
+        }
+        return ZohoError(.rejected, httpStatus: status, zohoCode: zohoCode, message: message, outcomeKnown: true)
+    }
+
+    // MARK: Reading JSON
+
+    static func object(_ body: [UInt8]) -> [String: Any]? {
+        guard !body.isEmpty else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+    }
+
+    static func double(_ value: Any?) -> Double? {
+        switch value {
+        case let number as NSNumber: number.doubleValue
+        case let text as String: Double(text)
+        default: nil
+        }
+    }
+
+    /// An id that Zoho may send as a string or, in some answers, as a number.
+    static func id(_ value: Any?) -> String? {
+        switch value {
+        case let text as String: text.isEmpty ? nil : text
+        case let number as NSNumber: number.int64Value.description
+        default: nil
+        }
+    }
+
+    static func hasMorePage(_ object: [String: Any], count: Int, perPage: Int) -> Bool {
+        if let context = object["page_context"] as? [String: Any], let more = context["has_more_page"] as? Bool {
+            return more
+        }
+        return count >= perPage
+    }
+
+    static func adjustment(_ record: [String: Any]) -> Adjustment? {
+        guard let id = id(record["inventory_adjustment_id"]) else { return nil }
+        let lines = (record["line_items"] as? [[String: Any]])?.compactMap { line -> AdjustmentLine? in
+            guard let item = Self.id(line["item_id"]), let quantity = double(line["quantity_adjusted"]) else { return nil }
+            return AdjustmentLine(itemID: item, locationID: Self.id(line["location_id"]) ?? "", quantityAdjusted: quantity)
+        }
+        return Adjustment(
+            inventoryAdjustmentID: id, date: record["date"] as? String, reason: record["reason"] as? String,
+            referenceNumber: record["reference_number"] as? String, adjustmentType: record["adjustment_type"] as? String,
+            lineItems: lines)
+    }
+
+    static func item(_ record: [String: Any]) -> ZohoItem? {
+        guard let id = id(record["item_id"]) else { return nil }
+        let locations = (record["locations"] as? [[String: Any]] ?? []).compactMap { location -> ItemLocationStock? in
+            guard let locationID = Self.id(location["location_id"]) else { return nil }
+            return ItemLocationStock(locationID: locationID, stockOnHand: double(location["location_stock_on_hand"]))
+        }
+        return ZohoItem(itemID: id, sku: record["sku"] as? String, name: record["name"] as? String, locations: locations)
+    }
+
+    static func formEncode(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
+    static func pathEncode(_ text: String) -> String { formEncode(text) }
+}
+
+extension String {
+    var trimmingSlash: String { hasSuffix("/") ? String(dropLast()) : self }
+}
