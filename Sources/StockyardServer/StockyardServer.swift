@@ -7,7 +7,8 @@ import StockyardCore
 import StockyardRedis
 
 /// Builds the service: the ledger writer and the HTTP API, run together in one service group
-/// with graceful shutdown (the HTTP server stops first, then the writer stores what is queued).
+/// with graceful shutdown (the HTTP server stops first, then the Zoho sync flushes once more,
+/// then the writer stores what is queued).
 public enum StockyardServer {
     public static func makeApplication(
         configuration: ServerConfiguration,
@@ -31,11 +32,18 @@ public enum StockyardServer {
         let router = Router(context: BasicRequestContext.self)
         router.middlewares.add(RequestIDMiddleware())
         router.middlewares.add(LogRequestsMiddleware(.debug))
-        StockyardAPI(configuration: configuration, writer: writer, metrics: metrics).register(on: router)
+        let zohoSync = configuration.zoho.map {
+            ZohoSync(configuration: $0, writer: writer, redis: configuration.redis, metrics: metrics, logger: logger)
+        }
+        if zohoSync == nil {
+            logger.warning("Zoho sync is off: no Zoho credentials are configured; events are accepted and netted")
+        }
+        StockyardAPI(configuration: configuration, writer: writer, metrics: metrics, zohoSync: zohoSync).register(on: router)
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "stockyard"),
-            services: [writer],
+            // Shut down in reverse: the HTTP server first, then the final Zoho flush, then the writer.
+            services: zohoSync.map { [writer, $0] } ?? [writer],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])

@@ -68,6 +68,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most delivery ids remembered in memory (oldest forgotten first). Env: STOCKYARD_MAX_DELIVERY_IDS (default 2000000).")
     var maxDeliveryIDs: String?
 
+    @OptionGroup(title: "Zoho sync")
+    var zoho: ZohoOptions
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Env: STOCKYARD_LOG_LEVEL (default info).")
     var logLevel: String?
 
@@ -105,6 +108,39 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
+/// Reads settings: the command line first, then the environment.
+struct SettingReader {
+    var environment: [String: String]
+
+    func value(_ option: String?, _ variable: String) -> String? {
+        if let option { return option }
+        if let text = environment[variable], !text.isEmpty { return text }
+        return nil
+    }
+
+    /// A secret, from the option or variable, or from the file named by `<variable>_FILE`.
+    func secret(_ option: String?, _ variable: String) throws(SettingError) -> String? {
+        if let direct = value(option, variable)?.trimmingCharacters(in: .whitespacesAndNewlines), !direct.isEmpty {
+            return direct
+        }
+        guard let path = environment["\(variable)_FILE"], !path.isEmpty else { return nil }
+        guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw SettingError(message: "\(variable)_FILE: cannot read \(path)")
+        }
+        let trimmed = contents.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw SettingError(message: "\(variable)_FILE: \(path) is empty") }
+        return trimmed
+    }
+
+    func integer(_ option: String?, _ flag: String, _ variable: String, default fallback: Int, range: ClosedRange<Int>) throws(SettingError) -> Int {
+        guard let text = value(option, variable) else { return fallback }
+        guard let number = Int(text), range.contains(number) else {
+            throw SettingError(message: "--\(flag) / \(variable): '\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+}
+
 /// A setting that cannot be used, named in the message.
 struct SettingError: Error {
     var message: String
@@ -119,29 +155,11 @@ struct Settings {
     var logFormat: LogFormat
 
     init(_ serve: Serve, environment: [String: String]) throws(SettingError) {
-        func value(_ option: String?, _ variable: String) -> String? {
-            if let option { return option }
-            if let text = environment[variable], !text.isEmpty { return text }
-            return nil
-        }
-        func secret(_ option: String?, _ variable: String) throws(SettingError) -> String? {
-            if let direct = value(option, variable)?.trimmingCharacters(in: .whitespacesAndNewlines), !direct.isEmpty {
-                return direct
-            }
-            guard let path = environment["\(variable)_FILE"], !path.isEmpty else { return nil }
-            guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw SettingError(message: "\(variable)_FILE: cannot read \(path)")
-            }
-            let trimmed = contents.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !trimmed.isEmpty else { throw SettingError(message: "\(variable)_FILE: \(path) is empty") }
-            return trimmed
-        }
+        let reader = SettingReader(environment: environment)
+        func value(_ option: String?, _ variable: String) -> String? { reader.value(option, variable) }
+        func secret(_ option: String?, _ variable: String) throws(SettingError) -> String? { try reader.secret(option, variable) }
         func integer(_ option: String?, _ flag: String, _ variable: String, default fallback: Int, range: ClosedRange<Int>) throws(SettingError) -> Int {
-            guard let text = value(option, variable) else { return fallback }
-            guard let number = Int(text), range.contains(number) else {
-                throw SettingError(message: "--\(flag) / \(variable): '\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
-            }
-            return number
+            try reader.integer(option, flag, variable, default: fallback, range: range)
         }
 
         let host = value(serve.host, "STOCKYARD_HOST") ?? "127.0.0.1"
@@ -212,7 +230,8 @@ struct Settings {
             shopifyShops: shops,
             amazonBridgeSecrets: amazonSecrets,
             deliveryRetentionSeconds: Int64(deliveryHours) * 3600,
-            maxDeliveryIDs: maxDeliveryIDs
+            maxDeliveryIDs: maxDeliveryIDs,
+            zoho: try serve.zoho.configuration(reader)
         )
     }
 

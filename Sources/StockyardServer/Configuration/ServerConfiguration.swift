@@ -54,6 +54,8 @@ public struct ServerConfiguration: Sendable {
     public var maxDeliveryIDs: Int
     /// Most listings in one CSV import.
     public var maxImportRows: Int
+    /// Zoho sync; nil runs without it (events are still accepted and netted).
+    public var zoho: ZohoConfiguration?
 
     public init(
         host: String = "127.0.0.1",
@@ -75,7 +77,8 @@ public struct ServerConfiguration: Sendable {
         amazonBridgeSecrets: [WebhookSecret] = [],
         deliveryRetentionSeconds: Int64 = 86_400,
         maxDeliveryIDs: Int = 2_000_000,
-        maxImportRows: Int = 200_000
+        maxImportRows: Int = 200_000,
+        zoho: ZohoConfiguration? = nil
     ) {
         self.host = host
         self.port = port
@@ -97,5 +100,6 @@ public struct ServerConfiguration: Sendable {
         self.deliveryRetentionSeconds = deliveryRetentionSeconds
         self.maxDeliveryIDs = maxDeliveryIDs
         self.maxImportRows = maxImportRows
+        self.zoho = zoho
     }
 }

@@ -10,6 +10,7 @@ struct StockyardAPI: Sendable {
     let configuration: ServerConfiguration
     let writer: LedgerWriter
     let metrics: StockyardMetrics
+    let zohoSync: ZohoSync?
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in jsonResponse("{\"status\":\"ok\"}") }
@@ -185,7 +186,27 @@ struct StockyardAPI: Sendable {
             writer.raw(",\"last_error\":")
             writer.string(error)
         }
-        writer.raw("}")
+        // Zoho's state is reported but does not make the service unready: sales are still
+        // accepted and netted while Zoho cannot be reached.
+        writer.raw(",\"zoho\":{\"sync\":")
+        if let zohoSync {
+            let status = zohoSync.currentStatus
+            writer.string(status.state.rawValue)
+            writer.raw(",\"sealed_batches\":")
+            writer.number(Int64(status.sealedBatches))
+            if let confirmed = status.lastConfirmedAt {
+                writer.raw(",\"last_confirmed_at\":")
+                writer.number(Int64(confirmed))
+            }
+            if let error = status.lastError {
+                writer.raw(",\"last_error\":")
+                writer.string(error)
+            }
+        } else {
+            writer.string("off")
+            writer.raw(",\"reason\":\"no Zoho credentials are configured\"")
+        }
+        writer.raw("}}")
         return Response(
             status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import StockyardServer
+import StockyardZoho
+import StockyardZohoSandbox
+
+/// Zoho tools: the sandbox, and the one-time exchange of a grant code.
+struct ZohoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "zoho",
+        abstract: "Zoho tools: authorize (grant code to refresh token) and sandbox.",
+        subcommands: [Authorize.self, Sandbox.self]
+    )
+
+    /// Exchanges a grant code from Zoho's API console for a refresh token.
+    struct Authorize: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Exchange a one-time grant code for a refresh token, printed on standard output.",
+            discussion: """
+                Create a self client in Zoho's API console with the scopes \
+                ZohoInventory.inventoryadjustments.CREATE,ZohoInventory.inventoryadjustments.READ,\
+                ZohoInventory.items.READ,ZohoInventory.settings.READ, generate a grant code, and run this \
+                within its lifetime. Give the client secret and code in the environment \
+                (STOCKYARD_ZOHO_CLIENT_SECRET, STOCKYARD_ZOHO_GRANT_CODE) rather than on the command line.
+                """
+        )
+
+        @Option(name: .customLong("zoho-dc"), help: "Data centre (default com). Env: STOCKYARD_ZOHO_DC.")
+        var dataCenter: String?
+
+        @Option(name: .customLong("zoho-accounts-url"), help: "Accounts server URL instead of the data centre's. Env: STOCKYARD_ZOHO_ACCOUNTS_URL.")
+        var accountsURL: String?
+
+        @Option(name: .customLong("zoho-client-id"), help: "OAuth client id. Env: STOCKYARD_ZOHO_CLIENT_ID.")
+        var clientID: String?
+
+        @Option(name: .customLong("zoho-client-secret"), help: "OAuth client secret. Env: STOCKYARD_ZOHO_CLIENT_SECRET(_FILE).")
+        var clientSecret: String?
+
+        @Option(name: .customLong("code"), help: "The grant code. Env: STOCKYARD_ZOHO_GRANT_CODE.")
+        var code: String?
+
+        @Option(name: .customLong("redirect-uri"), help: "Redirect URI registered with the client, if any.")
+        var redirectURI: String?
+
+        func run() async throws {
+            let reader = SettingReader(environment: ProcessInfo.processInfo.environment)
+            do {
+                let accounts: String
+                if let url = reader.value(accountsURL, "STOCKYARD_ZOHO_ACCOUNTS_URL") {
+                    accounts = try ZohoOptions.checkURL(url, "--zoho-accounts-url / STOCKYARD_ZOHO_ACCOUNTS_URL")
+                } else {
+                    let name = reader.value(dataCenter, "STOCKYARD_ZOHO_DC") ?? "com"
+                    guard let center = ZohoDataCenter(rawValue: name) else {
+                        throw SettingError(message: "--zoho-dc / STOCKYARD_ZOHO_DC: '\(name)' is not a Zoho data centre")
+                    }
+                    accounts = center.accountsURL
+                }
+                guard let client = reader.value(clientID, "STOCKYARD_ZOHO_CLIENT_ID") else {
+                    throw SettingError(message: "--zoho-client-id / STOCKYARD_ZOHO_CLIENT_ID is required")
+                }
+                guard let secret = try reader.secret(clientSecret, "STOCKYARD_ZOHO_CLIENT_SECRET") else {
+                    throw SettingError(message: "--zoho-client-secret / STOCKYARD_ZOHO_CLIENT_SECRET is required")
+                }
+                guard let grant = try reader.secret(code, "STOCKYARD_ZOHO_GRANT_CODE") else {
+                    throw SettingError(message: "--code / STOCKYARD_ZOHO_GRANT_CODE is required")
+                }
+                let result = try ZohoAPIClient().exchangeGrantCode(
+                    accountsURL: accounts, clientID: client, clientSecret: secret, code: grant, redirectURI: redirectURI,
+                    now: Date().timeIntervalSince1970)
+                print(result.refreshToken)
+                FileHandle.standardError.write(
+                    Data("stockyard: refresh token issued; API domain \(result.token.apiDomain). Keep it in STOCKYARD_ZOHO_REFRESH_TOKEN_FILE.\n".utf8))
+            } catch let error as SettingError {
+                FileHandle.standardError.write(Data("stockyard: configuration error: \(error.message)\n".utf8))
+                throw ExitCode(78)
+            } catch let error as ZohoError {
+                FileHandle.standardError.write(Data("stockyard: Zoho refused the grant code: \(error.message)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    /// Serves the Zoho sandbox.
+    struct Sandbox: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve a Zoho stand-in (token endpoint, adjustments, items, locations) over HTTP.",
+            discussion: """
+                Point the service at it with STOCKYARD_ZOHO_ACCOUNTS_URL and STOCKYARD_ZOHO_API_URL set to \
+                its URL. It keeps its state in memory. GET /sandbox/nets and /sandbox/stats report what it \
+                received; PUT /sandbox/faults and /sandbox/items change it.
+                """
+        )
+
+        @Option(help: "Address to listen on.")
+        var host = "127.0.0.1"
+
+        @Option(help: "Port to listen on; 0 picks a free one.")
+        var port = 8090
+
+        @Option(help: "Organization id it serves.")
+        var organizationID = "10234695"
+
+        @Option(help: "OAuth client id it accepts.")
+        var clientID = "1000.SANDBOXCLIENT"
+
+        @Option(help: "File holding the client secret it accepts (default: sandbox-client-secret).")
+        var clientSecretFile: String?
+
+        @Option(help: "File holding a refresh token it accepts (default: 1000.sandbox.refresh).")
+        var refreshTokenFile: String?
+
+        @Option(help: "API calls per minute before 429.")
+        var callsPerMinute = 100
+
+        @Option(help: "API calls per day before 429.")
+        var callsPerDay = 10_000
+
+        @Option(help: "Seconds an access token lives.")
+        var tokenSeconds = 3600
+
+        @Flag(help: "Refuse adjustments for items it has not been given (PUT /sandbox/items), as Zoho does.")
+        var strictItems = false
+
+        func run() async throws {
+            LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: .info) }
+            let logger = Logger(label: "zoho-sandbox")
+            func read(_ path: String?) throws -> String? {
+                try path.map { try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
+            }
+            var configuration = SandboxConfiguration(
+                host: host, port: port, organizationID: organizationID, clientID: clientID,
+                accessTokenSeconds: Double(tokenSeconds), callsPerMinute: callsPerMinute, callsPerDay: callsPerDay,
+                createUnknownItems: !strictItems)
+            if let secret = try read(clientSecretFile) { configuration.clientSecret = secret }
+            if let refresh = try read(refreshTokenFile) { configuration.refreshTokens = [refresh] }
+            let sandbox = ZohoSandbox(configuration: configuration)
+            try await sandbox.makeApplication(logger: logger).runService()
+        }
+    }
+}
