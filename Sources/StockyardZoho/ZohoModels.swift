@@ -108,6 +108,11 @@ public struct ItemLocationStock: Sendable, Hashable {
     public var locationID: String
     /// `location_stock_on_hand` (Zoho sends it as a string).
     public var stockOnHand: Double?
+
+    public init(locationID: String, stockOnHand: Double?) {
+        self.locationID = locationID
+        self.stockOnHand = stockOnHand
+    }
 }
 
 /// An item of Zoho's catalogue, with its per-location stock.
@@ -116,6 +121,13 @@ public struct ZohoItem: Sendable, Hashable {
     public var sku: String?
     public var name: String?
     public var locations: [ItemLocationStock]
+
+    public init(itemID: String, sku: String?, name: String?, locations: [ItemLocationStock]) {
+        self.itemID = itemID
+        self.sku = sku
+        self.name = name
+        self.locations = locations
+    }
 }
 
 /// A Zoho location (warehouse).
