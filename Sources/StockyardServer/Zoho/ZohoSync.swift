@@ -92,6 +92,7 @@ public final class ZohoSync: Service, Sendable {
         var lastFlush = ContinuousClock.now
         // Batches left from before are settled first.
         await flush(deadline: nil, stopping: stopping)
+        if status.withLock({ $0.state == .starting }) { setState(.ok, error: nil) }
         while !stopping.isStopping {
             try? await Task.sleep(for: .milliseconds(200))
             let open = writer.ledger.withLock { $0.openNetRowCount }
