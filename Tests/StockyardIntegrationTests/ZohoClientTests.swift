@@ -168,7 +168,7 @@ import Testing
             }
             // The held call was applied: it is in the list, which is how the sync finds it.
             try server.setFaults([:])
-            let list = try client.listAdjustments(page: 1, perPage: 200, at: endpoint)
+            let list = try ZohoAPIClient().listAdjustments(page: 1, perPage: 200, at: endpoint)
             #expect(list.elements.map(\.referenceNumber) == ["SY-held"])
         }
     }
