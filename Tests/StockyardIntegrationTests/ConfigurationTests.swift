@@ -40,11 +40,33 @@ import Testing
         (["STOCKYARD_SHOPIFY_SECRET": ",two"], "STOCKYARD_SHOPIFY_SECRET"),
         (["STOCKYARD_SHOPIFY_SHOPS_FILE": "/nonexistent/shops.json"], "STOCKYARD_SHOPIFY_SHOPS_FILE"),
         (["STOCKYARD_DELIVERY_RETENTION_HOURS": "0"], "STOCKYARD_DELIVERY_RETENTION_HOURS"),
+        (["STOCKYARD_ZOHO_ORGANIZATION_ID": "10234695"], "STOCKYARD_ZOHO_REFRESH_TOKEN"),
+        (zoho(["STOCKYARD_ZOHO_ORGANIZATION_ID": "org-1"]), "STOCKYARD_ZOHO_ORGANIZATION_ID"),
+        (zoho(["STOCKYARD_ZOHO_DC": "mars"]), "STOCKYARD_ZOHO_DC"),
+        (zoho(["STOCKYARD_ZOHO_ACCOUNTS_URL": "http://accounts.example.com"]), "STOCKYARD_ZOHO_ACCOUNTS_URL"),
+        (zoho(["STOCKYARD_ZOHO_API_URL": "ftp://127.0.0.1"]), "STOCKYARD_ZOHO_API_URL"),
+        (zoho(["STOCKYARD_ZOHO_RATE_PER_MINUTE": "150"]), "STOCKYARD_ZOHO_RATE_PER_MINUTE"),
+        (zoho(["STOCKYARD_ZOHO_MAX_LINES": "0"]), "STOCKYARD_ZOHO_MAX_LINES"),
+        (zoho(["STOCKYARD_ZOHO_DAILY_BUDGET": "100", "STOCKYARD_ZOHO_DAILY_RESERVE": "100"]), "STOCKYARD_ZOHO_DAILY_RESERVE"),
+        (zoho(["STOCKYARD_ZOHO_TIME_ZONE": "Mars/Olympus"]), "STOCKYARD_ZOHO_TIME_ZONE"),
+        (zoho(["STOCKYARD_FLUSH_INTERVAL": "0"]), "STOCKYARD_FLUSH_INTERVAL"),
+        (zoho(["STOCKYARD_ZOHO_REFERENCE_PREFIX": "S Y"]), "STOCKYARD_ZOHO_REFERENCE_PREFIX"),
     ])
     func badSettingStopsTheServiceNamingIt(_ environment: [String: String], _ setting: String) throws {
         let (status, output) = try start(environment)
         #expect(status == 78)
         #expect(output.contains(setting), "\(output)")
         #expect(!output.contains(ServiceProcess.adminToken))
+        #expect(!output.contains("zoho-client-secret-value"))
+    }
+
+    /// A complete set of Zoho credentials, with some settings changed.
+    private static func zoho(_ changes: [String: String]) -> [String: String] {
+        var environment = [
+            "STOCKYARD_ZOHO_ORGANIZATION_ID": "10234695", "STOCKYARD_ZOHO_CLIENT_ID": "1000.CLIENT",
+            "STOCKYARD_ZOHO_CLIENT_SECRET": "zoho-client-secret-value", "STOCKYARD_ZOHO_REFRESH_TOKEN": "1000.refresh",
+        ]
+        for (key, value) in changes { environment[key] = value }
+        return environment
     }
 }
