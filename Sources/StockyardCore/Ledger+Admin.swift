@@ -62,6 +62,30 @@ extension Ledger {
         updateRow(row) { $0.zohoOnHand = quantity }
     }
 
+    /// Moves `zoho_on_hand` by `delta`: a change Zoho made itself (an adjustment entered there).
+    public func adjustOnHand(itemID: String, locationID: String, delta: Int64) throws(ValidationProblem) {
+        precondition(inBatch, "adjustOnHand needs a batch")
+        if let problem = Limits.validateID(itemID, field: "item_id") { throw problem }
+        if let problem = Limits.validateID(locationID, field: "location_id") { throw problem }
+        guard (-Limits.maxStock...Limits.maxStock).contains(delta) else {
+            throw ValidationProblem(field: "quantity_adjusted", message: "quantity_adjusted must be within ±\(Limits.maxStock)")
+        }
+        let row = row(item: items.intern(itemID), location: locations.intern(locationID))
+        let current = rows[Int(row)].zohoOnHand
+        guard (-Limits.maxStock...Limits.maxStock).contains(current + delta) else {
+            throw ValidationProblem(field: "quantity_adjusted", message: "zoho_on_hand would leave ±\(Limits.maxStock)")
+        }
+        updateRow(row) { $0.zohoOnHand = current + delta }
+    }
+
+    /// Units of an item at a location in flight to Zoho (sealed, outcome not recorded yet).
+    public func inFlight(itemID: String, locationID: String) -> Int64 {
+        guard let item = items[itemID], let location = locations[locationID],
+            let row = rowIndex[UInt64(item) << 32 | UInt64(location)]
+        else { return 0 }
+        return rows[Int(row)].inFlight
+    }
+
     /// Sets a channel's (or one listing's) allocation rule.
     public func setRule(_ rule: AllocationRule) throws(ValidationProblem) {
         precondition(inBatch, "setRule needs a batch")

@@ -62,6 +62,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Shared secret(s) of the Amazon notification bridge, comma-separated (current first). Env: STOCKYARD_AMAZON_BRIDGE_SECRET, or STOCKYARD_AMAZON_BRIDGE_SECRET_FILE.")
     var amazonBridgeSecret: String?
 
+    @Option(help: "Secret(s) of Zoho workflow webhooks (HMAC key for X-Stockyard-Signature, or the X-Stockyard-Token value), comma-separated, current first. Env: STOCKYARD_ZOHO_WEBHOOK_SECRET, or STOCKYARD_ZOHO_WEBHOOK_SECRET_FILE.")
+    var zohoWebhookSecret: String?
+
     @Option(help: "Hours a channel delivery id is remembered to answer redeliveries at once. Env: STOCKYARD_DELIVERY_RETENTION_HOURS (default 24).")
     var deliveryRetentionHours: String?
 
@@ -199,6 +202,7 @@ struct Settings {
         }
         let shopifySecrets = try secretList(serve.shopifySecret, "STOCKYARD_SHOPIFY_SECRET", flag: "shopify-secret")
         let amazonSecrets = try secretList(serve.amazonBridgeSecret, "STOCKYARD_AMAZON_BRIDGE_SECRET", flag: "amazon-bridge-secret")
+        let zohoSecrets = try secretList(serve.zohoWebhookSecret, "STOCKYARD_ZOHO_WEBHOOK_SECRET", flag: "zoho-webhook-secret")
         var shops: [String: ShopifyShop] = [:]
         if let path = value(serve.shopifyShopsFile, "STOCKYARD_SHOPIFY_SHOPS_FILE") {
             shops = try Self.readShops(path)
@@ -231,7 +235,8 @@ struct Settings {
             amazonBridgeSecrets: amazonSecrets,
             deliveryRetentionSeconds: Int64(deliveryHours) * 3600,
             maxDeliveryIDs: maxDeliveryIDs,
-            zoho: try serve.zoho.configuration(reader)
+            zoho: try serve.zoho.configuration(reader),
+            zohoWebhookSecrets: zohoSecrets
         )
     }
 

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Secrets are kept as bytes (a `SymmetricKey` is made per check), so the type is `Sendable`.
 public struct WebhookSecret: Sendable {
-    private let bytes: [UInt8]
+    fileprivate let bytes: [UInt8]
 
     public init(_ text: String) {
         self.bytes = Array(text.utf8)
@@ -54,6 +54,20 @@ public enum WebhookSignature {
     /// The header value Shopify sends for `body`.
     public static func shopifyHeader(for body: some DataProtocol, secret: WebhookSecret) -> String {
         Data(secret.mac(for: body)).base64EncodedString()
+    }
+
+    /// Checks a secret sent as a header token (for senders that cannot sign), in constant time.
+    public static func verifyToken(header: String?, secrets: [WebhookSecret]) -> Bool {
+        guard let header, !header.isEmpty else { return false }
+        let given = Array(header.trimmingCharacters(in: .whitespaces).utf8)
+        var valid = false
+        for secret in secrets {
+            // Comparing keyed digests takes the same time whatever the bytes.
+            let expected = secret.mac(for: secret.bytes)
+            let matches = given.withUnsafeBytes { secret.isValid(mac: expected, for: $0) }
+            valid = valid || matches
+        }
+        return valid
     }
 
     private static func anyValid(_ mac: [UInt8], body: UnsafeRawBufferPointer, secrets: [WebhookSecret]) -> Bool {

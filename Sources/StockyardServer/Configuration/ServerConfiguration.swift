@@ -56,6 +56,10 @@ public struct ServerConfiguration: Sendable {
     public var maxImportRows: Int
     /// Zoho sync; nil runs without it (events are still accepted and netted).
     public var zoho: ZohoConfiguration?
+    /// Secrets of Zoho's workflow webhooks (HMAC key, or header token), current first.
+    public var zohoWebhookSecrets: [WebhookSecret]
+    /// Longest a stock correction waits for a Zoho batch in flight on its rows, in seconds.
+    public var correctionWaitSeconds: Double
 
     public init(
         host: String = "127.0.0.1",
@@ -78,7 +82,9 @@ public struct ServerConfiguration: Sendable {
         deliveryRetentionSeconds: Int64 = 86_400,
         maxDeliveryIDs: Int = 2_000_000,
         maxImportRows: Int = 200_000,
-        zoho: ZohoConfiguration? = nil
+        zoho: ZohoConfiguration? = nil,
+        zohoWebhookSecrets: [WebhookSecret] = [],
+        correctionWaitSeconds: Double = 10
     ) {
         self.host = host
         self.port = port
@@ -101,5 +107,7 @@ public struct ServerConfiguration: Sendable {
         self.maxDeliveryIDs = maxDeliveryIDs
         self.maxImportRows = maxImportRows
         self.zoho = zoho
+        self.zohoWebhookSecrets = zohoWebhookSecrets
+        self.correctionWaitSeconds = correctionWaitSeconds
     }
 }

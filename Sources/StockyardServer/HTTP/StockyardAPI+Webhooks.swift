@@ -15,6 +15,7 @@ extension HTTPField.Name {
     static let shopifyEventID = HTTPField.Name("X-Shopify-Event-Id")!
     static let stockyardSignature = HTTPField.Name("X-Stockyard-Signature")!
     static let stockyardDelivery = HTTPField.Name("X-Stockyard-Delivery")!
+    static let stockyardToken = HTTPField.Name("X-Stockyard-Token")!
 }
 
 /// A channel webhook as received: enough to read it again from the dead-letter list.
@@ -29,6 +30,7 @@ extension StockyardAPI {
     func registerWebhooks(on router: Router<BasicRequestContext>) {
         router.post("/webhooks/shopify") { request, context in try await shopifyWebhook(request, context) }
         router.post("/webhooks/amazon") { request, context in try await amazonWebhook(request, context) }
+        router.post("/webhooks/zoho") { request, context in try await zohoWebhook(request, context) }
     }
 
     // MARK: Shopify
@@ -170,7 +172,7 @@ extension StockyardAPI {
     }
 
     /// The body of a webhook, up to the size limit (413 beyond it, counted).
-    private func webhookBody(_ request: Request, channel: String) async throws -> ByteBuffer {
+    func webhookBody(_ request: Request, channel: String) async throws -> ByteBuffer {
         do {
             return try await request.body.collect(upTo: configuration.maxBodyBytes)
         } catch is NIOTooManyBytesError {
@@ -180,7 +182,7 @@ extension StockyardAPI {
         }
     }
 
-    private func keepDeadLetter(_ input: WebhookInput, error: PayloadError, context: BasicRequestContext) async throws -> String {
+    func keepDeadLetter(_ input: WebhookInput, error: PayloadError, context: BasicRequestContext) async throws -> String {
         let now = Date().timeIntervalSince1970
         let milliseconds = Int64(now * 1000)
         let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)

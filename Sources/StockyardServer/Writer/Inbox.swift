@@ -43,8 +43,17 @@ public final class Inbox: Sendable {
         var low: UInt64
 
         init(channel: Channel, deliveryID: String) {
+            self.init(tag: channel.rawValue, deliveryID: deliveryID)
+        }
+
+        /// An adjustment made in Zoho, remembered so that a redelivery moves nothing.
+        init(zohoAdjustmentID: String) {
+            self.init(tag: 0xF0, deliveryID: zohoAdjustmentID)
+        }
+
+        private init(tag: UInt8, deliveryID: String) {
             var hasher = SHA256()
-            hasher.update(data: [channel.rawValue, 0x1F])
+            hasher.update(data: [tag, 0x1F])
             hasher.update(data: Array(deliveryID.utf8))
             let digest = Array(hasher.finalize())
             var high: UInt64 = 0
@@ -170,8 +179,17 @@ public final class Inbox: Sendable {
     func replace(with snapshot: InboxSnapshot, nowSeconds: Int64) throws {
         var fresh = State()
         for (id, expiresAt) in snapshot.deliveries.sorted(by: { $0.expiresAt < $1.expiresAt }) where expiresAt > nowSeconds {
-            guard let separator = id.firstIndex(of: ":"), let channel = Channel(name: String(id[..<separator])) else { continue }
-            let fingerprint = Fingerprint(channel: channel, deliveryID: String(id[id.index(after: separator)...]))
+            guard let separator = id.firstIndex(of: ":") else { continue }
+            let name = String(id[..<separator])
+            let rest = String(id[id.index(after: separator)...])
+            let fingerprint: Fingerprint
+            if let channel = Channel(name: name) {
+                fingerprint = Fingerprint(channel: channel, deliveryID: rest)
+            } else if name == "zoho" {
+                fingerprint = Fingerprint(zohoAdjustmentID: rest)
+            } else {
+                continue
+            }
             if fresh.deliveries.insert(fingerprint).inserted { fresh.deliveryOrder.append((fingerprint, expiresAt)) }
         }
         while fresh.deliveries.count > maxDeliveries, fresh.deliveryHead < fresh.deliveryOrder.count {

@@ -83,6 +83,15 @@ struct JournalBuilder {
         add("zoho", body)
     }
 
+    /// `adjustment item location delta` per line of an adjustment made in Zoho.
+    mutating func zohoAdjustment(_ id: String, _ lines: [OnHandDelta]) {
+        var body: [UInt8] = []
+        for line in lines {
+            appendFields(&body, [id, line.itemID, line.locationID, String(line.delta)])
+        }
+        add("zoho-adjustment", body)
+    }
+
     /// Where the journal stands, to drop what a rolled-back job added.
     struct Mark {
         fileprivate var lengths: [Int]

@@ -41,6 +41,24 @@ extension LedgerWriter {
         }
     }
 
+    /// Applies an adjustment made in Zoho, once per adjustment id (remembered like a delivery id).
+    func runZohoAdjustment(
+        id: String, lines: [OnHandDelta], on ledger: Ledger, now: UInt32, journal: inout JournalBuilder, inbox stage: inout InboxStage
+    ) -> Result<WriterOutcome, InvalidJobError> {
+        let fingerprint = Inbox.Fingerprint(zohoAdjustmentID: id)
+        if isStagedDelivery(fingerprint) || inbox.seen(fingerprint) { return .success(.zohoAdjustment(applied: false)) }
+        for (index, line) in lines.enumerated() {
+            do {
+                try ledger.adjustOnHand(itemID: line.itemID, locationID: line.locationID, delta: line.delta)
+            } catch {
+                return .failure(InvalidJobError(index: index, problem: error))
+            }
+        }
+        stage.deliveries.append((fingerprint, "zoho:\(id)", Int64(now) + configuration.deliveryRetentionSeconds))
+        journal.zohoAdjustment(id, lines)
+        return .success(.zohoAdjustment(applied: true))
+    }
+
     private static func lineOrder(_ a: ZohoBatch.Line, _ b: ZohoBatch.Line) -> Bool {
         (a.itemID, a.locationID, a.quantity) < (b.itemID, b.locationID, b.quantity)
     }

@@ -506,6 +506,8 @@ public final class LedgerWriter: Service, @unchecked Sendable {
             return .success(.stored)
         case .zoho(let zohoJob):
             return runZoho(zohoJob, on: ledger, journal: &journal, inbox: &stage)
+        case .zohoAdjustment(let id, let lines):
+            return runZohoAdjustment(id: id, lines: lines, on: ledger, now: now, journal: &journal, inbox: &stage)
         case .items(let items):
             stage.items = items
             journal.items(items)

@@ -14,6 +14,19 @@ public struct StockSetting: Sendable, Hashable {
     }
 }
 
+/// A change of `zoho_on_hand` made in Zoho.
+public struct OnHandDelta: Sendable, Hashable {
+    public var itemID: String
+    public var locationID: String
+    public var delta: Int64
+
+    public init(itemID: String, locationID: String, delta: Int64) {
+        self.itemID = itemID
+        self.locationID = locationID
+        self.delta = delta
+    }
+}
+
 /// A unit of work for the ledger writer: applied whole, or not at all.
 public enum WriterJob: Sendable {
     /// Sale events that passed `SaleEvent.validate()`: the writer does not check ids again.
@@ -29,6 +42,8 @@ public enum WriterJob: Sendable {
     case items([CatalogueItem])
     /// Sealing and settling Zoho batches.
     case zoho(ZohoJob)
+    /// An adjustment made in Zoho itself: `zoho_on_hand` moves by each line, once per adjustment id.
+    case zohoAdjustment(adjustmentID: String, lines: [OnHandDelta])
 
     var eventCount: Int {
         switch self {
@@ -40,6 +55,7 @@ public enum WriterJob: Sendable {
         case .deadLetter: 1
         case .items(let items): items.count
         case .zoho: 1
+        case .zohoAdjustment(_, let lines): lines.count
         }
     }
 }
@@ -88,6 +104,8 @@ public enum WriterOutcome: Sendable {
     case delivery(DeliveryOutcome)
     /// The batch a seal made, or nil when nothing was open.
     case zohoBatch(ZohoBatch?)
+    /// A Zoho adjustment: false when its id was stored lately and nothing was applied again.
+    case zohoAdjustment(applied: Bool)
     case stored
 }
 

@@ -1,0 +1,103 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import StockyardChannels
+import StockyardCore
+
+extension StockyardAPI {
+    /// `POST /webhooks/zoho`: a stock correction from a Zoho workflow webhook, authenticated by
+    /// `X-Stockyard-Signature: sha256=<hex HMAC of the body>` or, for organizations that cannot
+    /// sign, `X-Stockyard-Token: <secret>`.
+    func zohoWebhook(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let buffer = try await webhookBody(request, channel: "zoho")
+        let secrets = configuration.zohoWebhookSecrets
+        let signature = request.headers[.stockyardSignature]
+        let signed = buffer.readableBytesView.withContiguousStorageIfAvailable {
+            WebhookSignature.verifyHex(header: signature, body: UnsafeRawBufferPointer($0), secrets: secrets)
+        } ?? false
+        guard signed || WebhookSignature.verifyToken(header: request.headers[.stockyardToken], secrets: secrets) else {
+            metrics.countWebhook("zoho", .unauthorized)
+            context.logger.warning("webhook signature rejected", metadata: ["channel": "zoho"])
+            throw APIError(
+                .unauthorized, .unauthorized,
+                secrets.isEmpty ? "no Zoho webhook secret is configured" : "neither X-Stockyard-Signature nor X-Stockyard-Token matches",
+                field: "X-Stockyard-Signature")
+        }
+        let input = WebhookInput(channel: "zoho", headers: [:], body: buffer.withUnsafeReadableBytes { Array($0) })
+        return try await correct(input, context: context, resolving: nil)
+    }
+
+    /// Applies a Zoho correction; a body that cannot be read is kept as a dead letter.
+    func correct(_ input: WebhookInput, context: BasicRequestContext, resolving deadLetter: String?) async throws -> Response {
+        let prefix = (configuration.zoho?.referencePrefix ?? "SY") + "-"
+        let correction: ZohoCorrection
+        do {
+            correction = try input.body.withUnsafeBytes { (body) throws(PayloadError) in try ZohoCorrection.read(body: body, ownPrefix: prefix) }
+        } catch let error as PayloadError {
+            if deadLetter != nil {
+                throw APIError(.unprocessableContent, APIError.Code(error.code.rawValue), error.message, field: error.field)
+            }
+            let id = try await keepDeadLetter(input, error: error, context: context)
+            metrics.countWebhook("zoho", .deadLettered)
+            throw APIError(.badRequest, APIError.Code(error.code.rawValue), "\(error.message) (kept as dead letter \(id))", field: error.field)
+        }
+        switch correction {
+        case .echo(let id, let reference):
+            metrics.countWebhook("zoho", .ignored)
+            context.logger.debug("Zoho echo of our adjustment ignored", metadata: ["adjustment_id": "\(id)", "reference": "\(reference)"])
+            return jsonResponse(correctionAnswer("echo", extra: ["inventory_adjustment_id": id, "reference_number": reference]))
+        case .delta(let id, _, let lines):
+            let deltas = lines.map { OnHandDelta(itemID: $0.itemID, locationID: $0.locationID, delta: $0.quantity) }
+            let outcome = try await store(.zohoAdjustment(adjustmentID: id, lines: deltas), fields: "inventory_adjustment.line_items", context: context)
+            guard case .zohoAdjustment(let applied) = outcome else { preconditionFailure("adjustment answered \(outcome)") }
+            metrics.countWebhook("zoho", applied ? .accepted : .duplicateDelivery)
+            return jsonResponse(
+                correctionAnswer(applied ? "adjustment" : "duplicate", extra: ["inventory_adjustment_id": id], lines: lines.count))
+        case .absolute(let item, let locations):
+            // Zoho's figure may or may not include a batch of ours still in flight: wait until
+            // its outcome is recorded, so it is neither counted twice nor lost.
+            let deadline = ContinuousClock.now + .milliseconds(Int64(configuration.correctionWaitSeconds * 1000))
+            while writer.ledger.withLock({ ledger in locations.contains { ledger.inFlight(itemID: item, locationID: $0.locationID) != 0 } }) {
+                guard ContinuousClock.now < deadline else {
+                    metrics.countWebhook("zoho", .unavailable)
+                    throw APIError.unavailable("a Zoho batch for item \(item) is still in flight", retryAfter: 5)
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let settings = locations.map { StockSetting(itemID: item, locationID: $0.locationID, zohoOnHand: $0.onHand) }
+            _ = try await store(.stock(settings), fields: "item.locations", context: context)
+            metrics.countWebhook("zoho", .accepted)
+            return jsonResponse(correctionAnswer("stock", extra: ["item_id": item], lines: locations.count))
+        }
+    }
+
+    private func store(_ job: WriterJob, fields: String, context: BasicRequestContext) async throws -> WriterOutcome {
+        do {
+            return try await writer.submit(job)
+        } catch let error as InvalidJobError {
+            throw APIError(.badRequest, .invalidField, error.problem.message, field: "\(fields)[\(error.index)].\(error.problem.field)")
+        } catch let error as StoreUnavailableError {
+            metrics.countWebhook("zoho", .unavailable)
+            throw APIError.unavailable(error.reason, retryAfter: configuration.retryAfterSeconds)
+        }
+    }
+
+    private func correctionAnswer(_ kind: String, extra: [String: String], lines: Int? = nil) -> [UInt8] {
+        var json = JSONWriter()
+        json.raw("{\"correction\":")
+        json.string(kind)
+        for key in extra.keys.sorted() {
+            json.raw(",")
+            json.string(key)
+            json.raw(":")
+            json.string(extra[key]!)
+        }
+        if let lines {
+            json.raw(",\"lines\":")
+            json.number(Int64(lines))
+        }
+        json.raw("}")
+        return json.bytes
+    }
+}
