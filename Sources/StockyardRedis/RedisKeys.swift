@@ -34,6 +34,10 @@ public struct RedisKeys: Sendable {
     public var items: String { "\(prefix):{c}:items" }
     /// Zoho batches sealed and not yet settled (hash by batch id).
     public var zohoBatches: String { "\(prefix):{c}:zoho:batches" }
+    /// Times of recent Zoho calls (sorted set, milliseconds), so a restart keeps the per-minute limit.
+    public var zohoCalls: String { "\(prefix):{c}:zoho:calls" }
+    /// Zoho calls made on one day of the organization (counter).
+    public func zohoDay(_ day: Int) -> String { "\(prefix):{c}:zoho:day:\(day)" }
     /// The cached Zoho access token (string).
     public var zohoToken: String { "\(prefix):{c}:zoho:token" }
 

@@ -161,4 +161,47 @@ extension RedisStore {
         let reply = try connection.pipeline(buffer)[0]
         if case .error(let message) = reply { throw RedisError(.server, message) }
     }
+
+    /// Records one Zoho call at `milliseconds` on the organization's `day`.
+    public func recordZohoCall(milliseconds: Int64, day: Int) throws(RedisError) {
+        var buffer = RedisCommandBuffer()
+        for command in [
+            ["ZADD", keys.zohoCalls, String(milliseconds), "\(milliseconds)-\(UInt32.random(in: 0...UInt32.max))"],
+            ["ZREMRANGEBYSCORE", keys.zohoCalls, "-inf", String(milliseconds - 60_000)],
+            ["INCR", keys.zohoDay(day)],
+            ["EXPIRE", keys.zohoDay(day), "172800"],
+        ] {
+            buffer.begin(command[0])
+            for argument in command.dropFirst() { buffer.argument(argument) }
+            buffer.end()
+        }
+        for reply in try connection.pipeline(buffer) {
+            if case .error(let message) = reply { throw RedisError(.server, message) }
+        }
+    }
+
+    /// Zoho calls of the last minute before `milliseconds` (their times) and of `day` (a count).
+    public func zohoCallHistory(milliseconds: Int64, day: Int) throws(RedisError) -> (times: [Int64], today: Int) {
+        var buffer = RedisCommandBuffer()
+        buffer.begin("ZRANGEBYSCORE")
+        buffer.argument(keys.zohoCalls)
+        buffer.argument(String(milliseconds - 60_000))
+        buffer.argument("+inf")
+        buffer.argument("WITHSCORES")
+        buffer.end()
+        buffer.begin("GET")
+        buffer.argument(keys.zohoDay(day))
+        buffer.end()
+        let replies = try connection.pipeline(buffer)
+        var times: [Int64] = []
+        if case .array(let values) = replies[0] {
+            var index = 1
+            while index < values.count {
+                if let score = values[index].text.flatMap({ Double($0) }) { times.append(Int64(score)) }
+                index += 2
+            }
+        }
+        let today = replies[1].text.flatMap { Int($0) } ?? 0
+        return (times, today)
+    }
 }

@@ -82,6 +82,13 @@ public struct CallBudget: Sendable {
         pausedUntil = max(pausedUntil, time)
     }
 
+    /// Takes in calls made before a restart: their times (seconds) and the count for `today`.
+    public mutating func restore(recentCalls: [Double], today: Int, usedToday: Int) {
+        for time in recentCalls.sorted() { minute.record(now: time) }
+        day = today
+        self.usedToday = max(self.usedToday, usedToday)
+    }
+
     /// Zoho says the day's quota is spent.
     public mutating func spendDay() {
         usedToday = limits.daily

@@ -196,6 +196,34 @@ import Testing
         }
     }
 
+    @Test func aRestartKeepsCountingTheCallsOfTheLastMinute() async throws {
+        let sandbox = try await SandboxServer(SandboxConfiguration(items: Self.items))
+        defer { sandbox.stop() }
+        try await offPool { [self] in
+            let prefix = "zoho-rate-\(UUID().uuidString.prefix(8))"
+            // One line per call and five calls a minute: twelve rows need three minutes.
+            let environment = sandbox.serviceEnvironment(extra: ["STOCKYARD_ZOHO_MAX_LINES": "1", "STOCKYARD_ZOHO_RATE_PER_MINUTE": "5"])
+            var service = try ServiceProcess(redisURL: SharedRedis.url, prefix: prefix, environment: environment)
+            var api = APIClient(baseURL: service.baseURL)
+            try seed(api)
+            _ = try sell(api, orders: 0..<24)
+            try waitUntil("five calls") { (try sandbox.stats()["calls"] as? Int) == 5 }
+            service.kill9()
+            service = try ServiceProcess(redisURL: SharedRedis.url, prefix: prefix, environment: environment)
+            api = APIClient(baseURL: service.baseURL)
+            // The new process counts the calls the old one made, and so waits for the minute to end.
+            // (Without that it would make five calls of its own before its count reached five.)
+            try waitUntil("the calls to be counted") {
+                (try api.send("GET", "/readyz").json["zoho"] as? [String: Any])?["calls_today"] as? Int == 5
+            }
+            let zoho = try api.send("GET", "/readyz").json["zoho"] as? [String: Any]
+            #expect(zoho?["calls_last_minute"] as? Int == 5)
+            let stats = try sandbox.stats()
+            #expect(stats["calls"] as? Int == 5, "\(stats)")
+            #expect(stats["max_calls_in_a_minute"] as? Int == 5, "\(stats)")
+        }
+    }
+
     @Test func gracefulShutdownFlushesWhatIsOpen() async throws {
         let sandbox = try await SandboxServer(SandboxConfiguration(items: Self.items))
         defer { sandbox.stop() }

@@ -194,6 +194,10 @@ struct StockyardAPI: Sendable {
             writer.string(status.state.rawValue)
             writer.raw(",\"sealed_batches\":")
             writer.number(Int64(status.sealedBatches))
+            writer.raw(",\"calls_last_minute\":")
+            writer.number(Int64(status.callsLastMinute))
+            writer.raw(",\"calls_today\":")
+            writer.number(Int64(status.callsToday))
             if let confirmed = status.lastConfirmedAt {
                 writer.raw(",\"last_confirmed_at\":")
                 writer.number(Int64(confirmed))

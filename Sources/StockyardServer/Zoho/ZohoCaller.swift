@@ -100,12 +100,44 @@ final class ZohoCaller: Sendable {
     // MARK: Calls
 
     /// Runs one Zoho API call on a worker thread (the caller holds a budget slot).
+    /// API calls (not token requests) are recorded in Redis first, so that a restarted service
+    /// keeps counting them against the per-minute and daily limits.
     func run<T: Sendable>(
-        _ body: @escaping @Sendable (ZohoAPIClient) throws(ZohoError) -> T
+        counted: Bool = true, _ body: @escaping @Sendable (ZohoAPIClient) throws(ZohoError) -> T
     ) async throws(ZohoError) -> T {
         let index = next.add(1, ordering: .relaxed).oldValue % workers.count
         let (worker, resources) = workers[index]
-        return try await worker.run { () throws(ZohoError) -> T in try body(resources.client) }
+        let redisConfiguration = self.redisConfiguration
+        let now = Date().timeIntervalSince1970
+        let day = today(now)
+        let logger = self.logger
+        return try await worker.run { () throws(ZohoError) -> T in
+            if counted {
+                do {
+                    try Self.store(resources, redisConfiguration).recordZohoCall(milliseconds: Int64(now * 1000), day: day)
+                } catch {
+                    resources.redis = nil
+                    logger.warning("cannot record a Zoho call in Redis", metadata: ["error": "\(error)"])
+                }
+            }
+            return try body(resources.client)
+        }
+    }
+
+    /// Counts the calls made before a restart against the limits.
+    func restoreBudget() async {
+        let (worker, resources) = workers[0]
+        let redisConfiguration = self.redisConfiguration
+        let now = Date().timeIntervalSince1970
+        let day = today(now)
+        let history = try? await worker.run { () throws(RedisError) in
+            try Self.store(resources, redisConfiguration).zohoCallHistory(milliseconds: Int64(now * 1000), day: day)
+        }
+        guard let history else { return }
+        budget.withLock { $0.restore(recentCalls: history.times.map { Double($0) / 1000 }, today: day, usedToday: history.today) }
+        if !history.times.isEmpty || history.today > 0 {
+            logger.info("Zoho calls before the restart counted", metadata: ["last_minute": "\(history.times.count)", "today": "\(history.today)"])
+        }
     }
 
     /// The endpoint for a token: the configured API URL, else the token's `api_domain`.
@@ -117,7 +149,7 @@ final class ZohoCaller: Sendable {
     }
 
     func refreshToken(_ configuration: ZohoConfiguration) async throws(ZohoError) -> ZohoToken {
-        try await run { client throws(ZohoError) in
+        try await run(counted: false) { client throws(ZohoError) in
             try client.refreshAccessToken(
                 accountsURL: configuration.accountsURL, clientID: configuration.clientID, clientSecret: configuration.clientSecret,
                 refreshToken: configuration.refreshToken, now: Date().timeIntervalSince1970)

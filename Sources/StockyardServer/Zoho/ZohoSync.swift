@@ -31,6 +31,9 @@ public final class ZohoSync: Service, Sendable {
         /// Seconds since 1970 of the last confirmed batch.
         public var lastConfirmedAt: Double?
         public var sealedBatches = 0
+        /// Calls counted against the limits: in the last minute, and today.
+        public var callsLastMinute = 0
+        public var callsToday = 0
     }
 
     let configuration: ZohoConfiguration
@@ -60,6 +63,8 @@ public final class ZohoSync: Service, Sendable {
     public var currentStatus: Status {
         var copy = status.withLock { $0 }
         copy.sealedBatches = writer.inbox.zohoBatches.count
+        copy.callsLastMinute = caller.callsLastMinute()
+        copy.callsToday = caller.callsToday()
         return copy
     }
 
@@ -89,6 +94,7 @@ public final class ZohoSync: Service, Sendable {
             try? await Task.sleep(for: .milliseconds(100))
         }
         await tokens.loadCached()
+        await caller.restoreBudget()
         var lastFlush = ContinuousClock.now
         // Batches left from before are settled first.
         await flush(deadline: nil, stopping: stopping)

@@ -1,0 +1,63 @@
+import Foundation
+import StockyardZoho
+import Testing
+
+/// The per-organization call budget: per minute, at once, per day with a reserve, pauses.
+@Suite struct CallBudgetTests {
+    @Test func perMinuteLimitIsASlidingWindow() {
+        var budget = CallBudget(limits: .init(perMinute: 3, concurrent: 10, daily: 100, dailyReserve: 0))
+        for second in [0.0, 10, 20] {
+            #expect(budget.acquire(now: second, today: 1, priority: .normal) == .granted)
+            budget.release()
+        }
+        #expect(budget.acquire(now: 30, today: 1, priority: .normal) == .wait(30))
+        #expect(budget.acquire(now: 60.5, today: 1, priority: .normal) == .granted)
+    }
+
+    @Test func concurrentCallsAreCapped() {
+        var budget = CallBudget(limits: .init(perMinute: 100, concurrent: 2, daily: 100, dailyReserve: 0))
+        #expect(budget.acquire(now: 0, today: 1, priority: .normal) == .granted)
+        #expect(budget.acquire(now: 0, today: 1, priority: .normal) == .granted)
+        guard case .wait = budget.acquire(now: 0, today: 1, priority: .normal) else { Issue.record("a third call at once"); return }
+        budget.release()
+        #expect(budget.acquire(now: 0, today: 1, priority: .normal) == .granted)
+    }
+
+    @Test func theDailyReserveIsForLookUpsAndANewDayStartsAgain() {
+        var budget = CallBudget(limits: .init(perMinute: 100, concurrent: 1, daily: 4, dailyReserve: 1))
+        for _ in 0..<3 {
+            #expect(budget.acquire(now: 0, today: 7, priority: .normal) == .granted)
+            budget.release()
+        }
+        #expect(budget.acquire(now: 0, today: 7, priority: .normal) == .exhausted)
+        #expect(budget.acquire(now: 0, today: 7, priority: .essential) == .granted)
+        budget.release()
+        #expect(budget.acquire(now: 0, today: 7, priority: .essential) == .exhausted)
+        #expect(budget.acquire(now: 0, today: 8, priority: .normal) == .granted)
+    }
+
+    @Test func aPauseHoldsEveryCall() {
+        var budget = CallBudget(limits: .init(perMinute: 100, concurrent: 1, daily: 100, dailyReserve: 0))
+        budget.pause(until: 12)
+        #expect(budget.acquire(now: 10, today: 1, priority: .essential) == .wait(2))
+        #expect(budget.acquire(now: 12, today: 1, priority: .normal) == .granted)
+    }
+
+    @Test func callsBeforeARestartStillCount() {
+        var budget = CallBudget(limits: .init(perMinute: 2, concurrent: 1, daily: 10, dailyReserve: 0))
+        budget.restore(recentCalls: [100, 110], today: 3, usedToday: 9)
+        #expect(budget.acquire(now: 120, today: 3, priority: .normal) == .wait(40))
+        #expect(budget.acquire(now: 170, today: 3, priority: .normal) == .granted)
+        budget.release()
+        #expect(budget.acquire(now: 300, today: 3, priority: .normal) == .exhausted)
+    }
+
+    @Test func retryAfterTakesSecondsOrAnHTTPDate() {
+        #expect(RetryAfter.seconds("7") == 7)
+        #expect(RetryAfter.seconds(" 0 ") == 0)
+        let now = Date(timeIntervalSince1970: 1_795_400_000)
+        #expect(RetryAfter.seconds("Mon, 23 Nov 2026 02:13:40 GMT", now: now) == 20)
+        #expect(RetryAfter.seconds("Mon, 23 Nov 2026 02:00:00 GMT", now: now) == 0)
+        #expect(RetryAfter.seconds("soon") == nil)
+    }
+}
