@@ -63,6 +63,12 @@ struct ZohoOptions: ParsableArguments {
     @Option(name: .customLong("zoho-lookup-delay"), help: "Seconds to wait after an unknown outcome before looking for the batch in Zoho. Env: STOCKYARD_ZOHO_LOOKUP_DELAY (default 5).")
     var lookupDelay: String?
 
+    @Option(name: .customLong("reconcile-interval"), help: "Hours between reconciliations that report drift; 0 turns them off. Env: STOCKYARD_RECONCILE_INTERVAL_HOURS (default 24).")
+    var reconcileInterval: String?
+
+    @Option(name: .customLong("reconcile-max-pages"), help: "Pages of 200 Zoho items a reconciliation reads at most. Env: STOCKYARD_RECONCILE_MAX_PAGES (default 50).")
+    var reconcileMaxPages: String?
+
     /// The Zoho configuration, or nil when no credentials are given.
     func configuration(_ reader: SettingReader) throws(SettingError) -> ZohoConfiguration? {
         let organization = reader.value(organizationID, "STOCKYARD_ZOHO_ORGANIZATION_ID")
@@ -119,12 +125,15 @@ struct ZohoOptions: ParsableArguments {
         let lines = try reader.integer(maxLines, "zoho-max-lines", "STOCKYARD_ZOHO_MAX_LINES", default: 100, range: 1...1000)
         let total = try reader.integer(timeout, "zoho-timeout", "STOCKYARD_ZOHO_TIMEOUT", default: 30, range: 1...600)
         let delay = try reader.integer(lookupDelay, "zoho-lookup-delay", "STOCKYARD_ZOHO_LOOKUP_DELAY", default: 5, range: 0...600)
+        let reconcileHours = try reader.integer(reconcileInterval, "reconcile-interval", "STOCKYARD_RECONCILE_INTERVAL_HOURS", default: 24, range: 0...24 * 30)
+        let reconcilePages = try reader.integer(reconcileMaxPages, "reconcile-max-pages", "STOCKYARD_RECONCILE_MAX_PAGES", default: 50, range: 1...10_000)
         return ZohoConfiguration(
             accountsURL: accounts, apiURL: api, organizationID: organization, clientID: client, clientSecret: secret,
             refreshToken: refresh, flushIntervalSeconds: Double(interval), flushThresholdRows: threshold, maxLines: lines,
             reason: reasonText, referencePrefix: prefix, timeZone: zone,
             limits: .init(perMinute: rate, concurrent: concurrent, daily: daily, dailyReserve: reserve),
-            lookupDelaySeconds: Double(delay), totalTimeoutSeconds: Double(total))
+            lookupDelaySeconds: Double(delay), totalTimeoutSeconds: Double(total),
+            reconcileIntervalSeconds: Double(reconcileHours * 3600), reconcileMaxPages: reconcilePages)
     }
 
     /// An https URL, or http on a loopback host (a sandbox).

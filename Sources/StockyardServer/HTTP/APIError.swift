@@ -55,6 +55,10 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 
+    static func zohoOff() -> APIError {
+        APIError(.conflict, Code("zoho_sync_off"), "Zoho sync is off: no Zoho credentials are configured")
+    }
+
     static func unauthorized() -> APIError {
         APIError(.unauthorized, .unauthorized, "a valid bearer token is required in the Authorization header")
     }

@@ -4,8 +4,88 @@ import Hummingbird
 import Logging
 import StockyardChannels
 import StockyardCore
+import StockyardZoho
 
 extension StockyardAPI {
+    func registerZoho(on router: Router<BasicRequestContext>) {
+        router.post("/v1/zoho/reconcile") { request, context in try await postReconcile(request, context) }
+        router.get("/v1/zoho/reconcile") { request, _ in try getReconcile(request) }
+    }
+
+    /// `POST /v1/zoho/reconcile[?fix=true][&max_pages=N]`: compares Zoho's stock with ours now.
+    private func postReconcile(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        try authorize(request, tokens: [configuration.adminToken])
+        guard let zohoSync else { throw APIError.zohoOff() }
+        let query = request.uri.queryParameters
+        let fix: Bool
+        switch query.get("fix") {
+        case nil, "false", "0": fix = false
+        case "true", "1": fix = true
+        default: throw APIError(.badRequest, .invalidField, "fix must be true or false", field: "fix")
+        }
+        var maxPages = zohoSync.configuration.reconcileMaxPages
+        if let text = query.get("max_pages") {
+            guard let number = Int(text), (1...10_000).contains(number) else {
+                throw APIError(.badRequest, .invalidField, "max_pages must be a whole number from 1 to 10000", field: "max_pages")
+            }
+            maxPages = number
+        }
+        context.logger.info("Zoho reconciliation requested", metadata: ["fix": "\(fix)", "max_pages": "\(maxPages)"])
+        do {
+            return jsonResponse(Self.reconcileJSON(try await zohoSync.reconcile(fix: fix, maxPages: maxPages)))
+        } catch {
+            throw APIError(.badGateway, APIError.Code("zoho_\(error.code.rawValue)"), "Zoho: \(error.message)")
+        }
+    }
+
+    /// `GET /v1/zoho/reconcile`: the last report.
+    private func getReconcile(_ request: Request) throws -> Response {
+        try authorize(request, tokens: [configuration.adminToken])
+        guard let zohoSync else { throw APIError.zohoOff() }
+        guard let report = zohoSync.lastReconcileReport else {
+            throw APIError(.notFound, .notFound, "no reconciliation has run yet")
+        }
+        return jsonResponse(Self.reconcileJSON(report))
+    }
+
+    static func reconcileJSON(_ report: ReconcileReport) -> [UInt8] {
+        var json = JSONWriter()
+        json.raw("{\"finished_at\":")
+        json.string(ISO8601DateFormatter().string(from: report.finishedAt))
+        json.raw(",\"items_checked\":")
+        json.number(Int64(report.itemsChecked))
+        json.raw(",\"pages\":")
+        json.number(Int64(report.pages))
+        json.raw(",\"complete\":")
+        json.bool(report.complete)
+        json.raw(",\"fixed\":")
+        json.number(Int64(report.fixed))
+        json.raw(",\"drift\":[")
+        for (index, row) in report.drift.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.raw("{\"item_id\":")
+            json.string(row.itemID)
+            json.raw(",\"location_id\":")
+            json.string(row.locationID)
+            json.raw(",\"zoho\":")
+            if let zoho = row.zoho { json.number(zoho) } else { json.raw("null") }
+            json.raw(",\"ours\":")
+            if let ours = row.ours { json.number(ours) } else { json.raw("null") }
+            json.raw(",\"difference\":")
+            json.number(row.difference)
+            json.raw(",\"in_flight\":")
+            json.number(row.inFlight)
+            json.raw("}")
+        }
+        json.raw("],\"fractional\":[")
+        for (index, key) in report.fractional.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.string(key)
+        }
+        json.raw("]}")
+        return json.bytes
+    }
+
     /// `POST /webhooks/zoho`: a stock correction from a Zoho workflow webhook, authenticated by
     /// `X-Stockyard-Signature: sha256=<hex HMAC of the body>` or, for organizations that cannot
     /// sign, `X-Stockyard-Token: <secret>`.

@@ -30,6 +30,7 @@ struct StockyardAPI: Sendable {
         router.get("/v1/listings/:channel/:listing_id/sellable") { request, context in try getSellable(request, context) }
         registerWebhooks(on: router)
         registerInbox(on: router)
+        registerZoho(on: router)
     }
 
     // MARK: Writes

@@ -37,6 +37,7 @@ public final class ZohoMetrics: Sendable {
     let syncing: Gauge
     let tokenProblems: Counter
     let batchSeconds: DurationHistogram
+    let driftRows: Gauge
 
     init(registry: PrometheusCollectorRegistry) {
         var calls: [Call: [CallOutcome: Counter]] = [:]
@@ -65,6 +66,8 @@ public final class ZohoMetrics: Sendable {
             descriptor: .init(metricName: "stockyard_zoho_sync_ok", unitName: "", helpText: "1 when Zoho sync runs normally, 0 when off or stuck."))
         tokenProblems = registry.makeCounter(
             descriptor: .init(metricName: "stockyard_zoho_token_rejected_total", unitName: "", helpText: "Refresh attempts refused because the refresh token is invalid or revoked."))
+        driftRows = registry.makeGauge(
+            descriptor: .init(metricName: "stockyard_zoho_drift_rows", unitName: "", helpText: "Item × location rows where the last reconciliation found Zoho's figure different (and did not fix it)."))
         batchSeconds = registry.makeDurationHistogram(
             descriptor: .init(metricName: "stockyard_zoho_batch_seconds", unitName: "", helpText: "From sealing a batch to Zoho's confirmation."),
             buckets: [.milliseconds(100), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300)])

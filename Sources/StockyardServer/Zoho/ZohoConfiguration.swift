@@ -38,6 +38,10 @@ public struct ZohoConfiguration: Sendable {
     public var maxBackoffSeconds: Double
     /// Longest the final flush at shutdown may take.
     public var shutdownFlushSeconds: Double
+    /// Seconds between reconciliations that report drift (0: never).
+    public var reconcileIntervalSeconds: Double
+    /// Pages of 200 items a reconciliation reads at most.
+    public var reconcileMaxPages: Int
 
     public init(
         accountsURL: String,
@@ -61,7 +65,9 @@ public struct ZohoConfiguration: Sendable {
         totalTimeoutSeconds: Double = 30,
         backoffSeconds: Double = 1,
         maxBackoffSeconds: Double = 60,
-        shutdownFlushSeconds: Double = 20
+        shutdownFlushSeconds: Double = 20,
+        reconcileIntervalSeconds: Double = 86_400,
+        reconcileMaxPages: Int = 50
     ) {
         self.accountsURL = accountsURL
         self.apiURL = apiURL
@@ -85,5 +91,7 @@ public struct ZohoConfiguration: Sendable {
         self.backoffSeconds = backoffSeconds
         self.maxBackoffSeconds = maxBackoffSeconds
         self.shutdownFlushSeconds = shutdownFlushSeconds
+        self.reconcileIntervalSeconds = reconcileIntervalSeconds
+        self.reconcileMaxPages = reconcileMaxPages
     }
 }

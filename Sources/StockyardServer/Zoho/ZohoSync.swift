@@ -37,11 +37,14 @@ public final class ZohoSync: Service, Sendable {
     }
 
     let configuration: ZohoConfiguration
-    private let writer: LedgerWriter
-    private let caller: ZohoCaller
-    private let tokens: ZohoTokenKeeper
-    private let metrics: ZohoMetrics
-    private let logger: Logger
+    let writer: LedgerWriter
+    let caller: ZohoCaller
+    let tokens: ZohoTokenKeeper
+    let metrics: ZohoMetrics
+    let logger: Logger
+    /// Held by a flush or a reconciliation: they never run at once.
+    let flushLock = AsyncLock()
+    let lastReconcile = Mutex<ReconcileReport?>(nil)
     private let status = Mutex(Status())
     private let sequence = Atomic<Int>(0)
     private let formatter: Mutex<DateFormatter>
@@ -96,6 +99,8 @@ public final class ZohoSync: Service, Sendable {
         await tokens.loadCached()
         await caller.restoreBudget()
         var lastFlush = ContinuousClock.now
+        // The first reconciliation runs one interval after start.
+        var lastReconcileRun = ContinuousClock.now
         // Batches left from before are settled first.
         await flush(deadline: nil, stopping: stopping)
         if status.withLock({ $0.state == .starting }) { setState(.ok, error: nil) }
@@ -109,12 +114,28 @@ public final class ZohoSync: Service, Sendable {
                 lastFlush = ContinuousClock.now
                 await flush(deadline: nil, stopping: stopping)
             }
+            if configuration.reconcileIntervalSeconds > 0,
+                ContinuousClock.now - lastReconcileRun >= .seconds(Int64(configuration.reconcileIntervalSeconds))
+            {
+                lastReconcileRun = ContinuousClock.now
+                do {
+                    _ = try await reconcile(fix: false, maxPages: configuration.reconcileMaxPages)
+                } catch {
+                    logger.warning("Zoho reconciliation failed", metadata: ["error": "\(error)"])
+                }
+            }
         }
     }
 
     /// Settles the batches left unsettled, then seals and posts open nets until none are left or
     /// Zoho's limits say stop.
     func flush(deadline: ContinuousClock.Instant?, stopping: StopFlag?) async {
+        await flushLock.lock()
+        await flushLocked(deadline: deadline, stopping: stopping)
+        await flushLock.unlock()
+    }
+
+    private func flushLocked(deadline: ContinuousClock.Instant?, stopping: StopFlag?) async {
         let unsettled = writer.inbox.zohoBatches
         if !unsettled.isEmpty {
             guard await settle(unsettled, outcomeKnown: false, deadline: deadline) else { return }

@@ -1,0 +1,33 @@
+/// Mutual exclusion across suspension points: one holder at a time, the others wait in order.
+actor AsyncLock {
+    private var held = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func lock() async {
+        if !held {
+            held = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func unlock() {
+        if waiting.isEmpty {
+            held = false
+        } else {
+            waiting.removeFirst().resume()
+        }
+    }
+
+    func withLock<T: Sendable>(_ body: @Sendable () async throws -> T) async rethrows -> T {
+        await lock()
+        do {
+            let result = try await body()
+            unlock()
+            return result
+        } catch {
+            unlock()
+            throw error
+        }
+    }
+}
