@@ -152,7 +152,8 @@ import Testing
         let server = try await SandboxServer(configuration)
         defer { server.stop() }
         try await offPool { [self] in
-            let client = ZohoAPIClient(configuration: .init(connectTimeout: 2, totalTimeout: 1))
+            let client = ZohoAPIClient()
+            let impatient = ZohoAPIClient(configuration: .init(connectTimeout: 2, totalTimeout: 1))
             let endpoint = endpoint(server, try token(client, server))
             let request = AdjustmentRequest(
                 date: "2026-11-23", reason: "r", referenceNumber: "SY-held",
@@ -162,13 +163,13 @@ import Testing
             #expect { try client.createAdjustment(request, at: endpoint) } throws: { error in
                 (error as? ZohoError).map { $0.code == .server && !$0.outcomeKnown } ?? false
             }
-            try server.setFaults(["apply_then_drop_rate": 1.0, "hold_seconds": 3])
-            #expect { try client.createAdjustment(request, at: endpoint) } throws: { error in
+            try server.setFaults(["apply_then_drop_rate": 1.0, "hold_seconds": 5])
+            #expect { try impatient.createAdjustment(request, at: endpoint) } throws: { error in
                 (error as? ZohoError).map { $0.code == .network && !$0.outcomeKnown } ?? false
             }
             // The held call was applied: it is in the list, which is how the sync finds it.
             try server.setFaults([:])
-            let list = try ZohoAPIClient().listAdjustments(page: 1, perPage: 200, at: endpoint)
+            let list = try client.listAdjustments(page: 1, perPage: 200, at: endpoint)
             #expect(list.elements.map(\.referenceNumber) == ["SY-held"])
         }
     }

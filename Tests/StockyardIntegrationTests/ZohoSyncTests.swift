@@ -207,20 +207,19 @@ import Testing
             var api = APIClient(baseURL: service.baseURL)
             try seed(api)
             _ = try sell(api, orders: 0..<24)
-            try waitUntil("five calls") { (try sandbox.stats()["calls"] as? Int) == 5 }
+            try waitUntil("five calls") { (try sandbox.stats()["calls"] as? Int ?? 0) >= 5 }
             service.kill9()
+            let made = try sandbox.stats()["calls"] as? Int ?? 0
             service = try ServiceProcess(redisURL: SharedRedis.url, prefix: prefix, environment: environment)
             api = APIClient(baseURL: service.baseURL)
             // The new process counts the calls the old one made, and so waits for the minute to end.
-            // (Without that it would make five calls of its own before its count reached five.)
+            // (Without that it would make calls of its own before its count reached the old one's.)
             try waitUntil("the calls to be counted") {
-                (try api.send("GET", "/readyz").json["zoho"] as? [String: Any])?["calls_today"] as? Int == 5
+                (try api.send("GET", "/readyz").json["zoho"] as? [String: Any])?["calls_today"] as? Int == made
             }
-            let zoho = try api.send("GET", "/readyz").json["zoho"] as? [String: Any]
-            #expect(zoho?["calls_last_minute"] as? Int == 5)
             let stats = try sandbox.stats()
-            #expect(stats["calls"] as? Int == 5, "\(stats)")
-            #expect(stats["max_calls_in_a_minute"] as? Int == 5, "\(stats)")
+            #expect(stats["calls"] as? Int == made, "\(stats)")
+            #expect(stats["max_calls_in_a_minute"] as? Int ?? 99 <= 5, "\(stats)")
         }
     }
 

@@ -30,6 +30,7 @@ extension ZohoSync {
         var zoho: [String: [String: Int64]] = [:]
         var page = 1
         var refreshed = false
+        var failures = 0
         while page <= maxPages {
             try await caller.acquire(.normal, deadline: nil)
             let result: Result<ZohoPage<ZohoItem>, ZohoError>
@@ -72,6 +73,10 @@ extension ZohoSync {
                     _ = try? await tokens.refresh(replacing: nil)
                 case .rateLimited:
                     caller.pause(forSeconds: error.retryAfter ?? 60)
+                case .server, .network, .invalidResponse where failures < 5:
+                    // Reading is safe to repeat.
+                    failures += 1
+                    try await caller.pause(backoff(failures), deadline: nil)
                 default:
                     throw error
                 }

@@ -421,7 +421,7 @@ public final class ZohoSync: Service, Sendable {
 
     // MARK: Helpers
 
-    private func backoff(_ attempt: Int) -> Double {
+    func backoff(_ attempt: Int) -> Double {
         let ceiling = min(configuration.maxBackoffSeconds, configuration.backoffSeconds * pow(2, Double(min(attempt, 20) - 1)))
         return Double.random(in: (ceiling / 2)...max(ceiling / 2, ceiling))
     }

@@ -39,7 +39,7 @@ final class SandboxServer: @unchecked Sendable {
             "STOCKYARD_ZOHO_REFRESH_TOKEN": sandbox.configuration.refreshTokens[0],
             "STOCKYARD_FLUSH_INTERVAL": String(interval),
             "STOCKYARD_ZOHO_LOOKUP_DELAY": "0",
-            "STOCKYARD_ZOHO_TIMEOUT": "2",
+            "STOCKYARD_ZOHO_TIMEOUT": "5",
         ]
         for (key, value) in extra { environment[key] = value }
         return environment

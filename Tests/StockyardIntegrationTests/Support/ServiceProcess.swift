@@ -10,8 +10,9 @@ final class ServiceProcess: @unchecked Sendable {
     private(set) var port = 0
     private var process: Process?
     private let extraEnvironment: [String: String]
-    private let lock = NSLock()
-    private var output: [String] = []
+    /// The process's log lines. The reader thread holds only this, never the `ServiceProcess`,
+    /// so that dropping the last reference kills the process.
+    private let output = OutputLines()
 
     init(redisURL: String, prefix: String = "svc-\(UUID().uuidString.prefix(8))", environment: [String: String] = [:]) throws {
         self.redisURL = redisURL
@@ -49,7 +50,8 @@ final class ServiceProcess: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         let listening = DispatchSemaphore(value: 0)
         let portBox = PortBox()
-        let reader = Thread { [self] in
+        let output = self.output
+        let reader = Thread {
             let handle = pipe.fileHandleForReading
             var pending = Data()
             while true {
@@ -59,7 +61,7 @@ final class ServiceProcess: @unchecked Sendable {
                 while let newline = pending.firstIndex(of: 0x0A) {
                     let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
                     pending.removeSubrange(pending.startIndex...newline)
-                    lock.withLock { output.append(line) }
+                    output.append(line)
                     if line.contains("\"message\":\"listening\""), let port = Self.port(in: line) {
                         portBox.port = port
                         listening.signal()
@@ -102,7 +104,7 @@ final class ServiceProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    var logText: String { lock.withLock { output.joined(separator: "\n") } }
+    var logText: String { output.text }
 
     private static func port(in line: String) -> Int? {
         guard let range = line.range(of: "\"port\":\"") else { return nil }
@@ -111,5 +113,12 @@ final class ServiceProcess: @unchecked Sendable {
 
     private final class PortBox: @unchecked Sendable {
         var port = 0
+    }
+
+    private final class OutputLines: @unchecked Sendable {
+        private let lock = NSLock()
+        private var lines: [String] = []
+        func append(_ line: String) { lock.withLock { lines.append(line) } }
+        var text: String { lock.withLock { lines.joined(separator: "\n") } }
     }
 }
