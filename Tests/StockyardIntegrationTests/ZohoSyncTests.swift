@@ -193,6 +193,32 @@ import Testing
             let ghost = try api.send("GET", "/v1/stock/999").json["locations"] as? [[String: Any]]
             #expect(ghost?.first?["unsynced"] as? Int == -2)
             #expect(ghost?.first?["zoho_on_hand"] as? Int == 5)
+
+            // Once Zoho knows the item, a replay sends the line again in a batch of its own.
+            let id = try #require(letter["id"] as? String)
+            #expect(try sandbox.control.send("PUT", "/sandbox/items", json: [["item_id": "999", "sku": "GHOST", "stock": ["L1": 5]]]).status == 200)
+            let replay = try api.send("POST", "/v1/dead-letters/\(id)/replay")
+            #expect(replay.status == 200, "\(replay.json)")
+            try waitUntil("the replayed line to reach Zoho") {
+                let row = (try api.send("GET", "/v1/stock/999").json["locations"] as? [[String: Any]])?.first
+                return try sandbox.nets()["999/L1"] == -2 && row?["unsynced"] as? Int == 0 && row?["zoho_on_hand"] as? Int == 3
+            }
+            #expect(try api.send("GET", "/v1/dead-letters/\(id)").status == 404)
+
+            // A refused line a person gives up on leaves flight into zoho_on_hand; available stays.
+            #expect(try api.send("PUT", "/v1/listings", json: ["listings": [["channel": "shopify", "listing_id": "ghost2", "item_id": "998", "locations": ["L1"]]]]).status == 200)
+            #expect(try api.postEvents([saleEvent(listing: "ghost2", order: "g2", line: "1", quantity: 1, version: 1)]).results == ["applied"])
+            var second: String?
+            try waitUntil("the second refused line") {
+                let letters = try api.send("GET", "/v1/dead-letters").json["dead_letters"] as? [[String: Any]] ?? []
+                second = letters.first { $0["channel"] as? String == "zoho" }?["id"] as? String
+                return second != nil
+            }
+            #expect(try api.send("DELETE", "/v1/dead-letters/\(second!)").status == 200)
+            let row = (try api.send("GET", "/v1/stock/998").json["locations"] as? [[String: Any]])?.first
+            #expect(row?["in_flight"] as? Int == 0)
+            #expect(row?["zoho_on_hand"] as? Int == -1)
+            #expect(row?["available"] as? Int == -1)
         }
     }
 

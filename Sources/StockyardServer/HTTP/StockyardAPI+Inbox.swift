@@ -56,12 +56,31 @@ extension StockyardAPI {
         let letter = try deadLetter(context)
         let input = WebhookInput(channel: letter.channel, headers: letter.headers, body: letter.body)
         context.logger.info("replaying dead letter", metadata: ["dead_letter": "\(letter.id)", "channel": "\(letter.channel)"])
+        if letter.channel == "zoho" {
+            if let refused = RefusedLine(letter: letter) {
+                guard let zohoSync else { throw APIError.zohoOff() }
+                // Sent again in a batch of its own, once Zoho (or its map) is fixed.
+                let name = zohoSync.newBatchName(at: Date())
+                let batch = ZohoBatch(id: name.id, reference: name.reference, date: name.date, sealedAt: name.sealedAt, lines: [refused.line])
+                _ = try await submit(.zoho(.requeue(letterID: letter.id, batch: batch)), path: "dead-letters", context: context)
+                return jsonResponse("{\"requeued\":\"\(letter.id)\",\"reference_number\":\"\(batch.reference)\"}")
+            }
+            let response = try await correct(input, context: context, resolving: letter.id)
+            _ = try await submit(.zoho(.resolveLetter(letter.id)), path: "dead-letters", context: context)
+            return response
+        }
         return try await handle(input, context: context, resolving: letter.id)
     }
 
     private func deleteDeadLetter(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         try authorize(request, tokens: [configuration.adminToken])
         let letter = try deadLetter(context)
+        if let refused = RefusedLine(letter: letter) {
+            // Given up on: the units leave flight, so nothing waits on the row any more.
+            _ = try await submit(.zoho(.writeOff(letterID: letter.id, lines: [refused.line])), path: "dead-letters", context: context)
+            context.logger.info("refused Zoho line written off", metadata: ["dead_letter": "\(letter.id)"])
+            return jsonResponse("{\"deleted\":\"\(letter.id)\"}")
+        }
         let channel = Channel(name: letter.channel) ?? .shopify
         _ = try await submit(
             .delivery(DeliveryJob(channel: channel, deliveryID: nil, lines: [], adjustments: [], resolvesDeadLetter: letter.id)),

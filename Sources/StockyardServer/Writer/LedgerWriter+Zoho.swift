@@ -38,6 +38,22 @@ extension LedgerWriter {
             stage.deadLetters.append(letter)
             journal.zoho("rejected", batch)
             return .success(.stored)
+        case .requeue(let letterID, let batch):
+            guard inbox.deadLetter(letterID) != nil else { return .success(.stored) }
+            stage.removedDeadLetters.append(letterID)
+            stage.zohoBatches.append(batch)
+            journal.zoho("requeued", batch)
+            return .success(.stored)
+        case .writeOff(let letterID, let lines):
+            guard let letter = inbox.deadLetter(letterID) else { return .success(.stored) }
+            let batch = ZohoBatch(id: letterID, reference: RefusedLine(letter: letter)?.reference ?? letterID, date: "", sealedAt: 0, lines: lines)
+            ledger.resolveNets(batch.netLines, confirmed: true)
+            stage.removedDeadLetters.append(letterID)
+            journal.zoho("written-off", batch)
+            return .success(.stored)
+        case .resolveLetter(let letterID):
+            if inbox.deadLetter(letterID) != nil { stage.removedDeadLetters.append(letterID) }
+            return .success(.stored)
         }
     }
 

@@ -68,4 +68,41 @@ public enum ZohoJob: Sendable {
     case split(batchID: String, parts: [ZohoBatch])
     /// Zoho refused a one-line batch: the line stays in flight, kept as a dead letter.
     case reject(batchID: String, letter: DeadLetter)
+    /// A refused line, replayed by a person: a new batch takes it (still in flight).
+    case requeue(letterID: String, batch: ZohoBatch)
+    /// A refused line a person gave up on: its units leave flight into `zoho_on_hand`, so
+    /// `available` stays as it is and nothing waits on the row any more.
+    case writeOff(letterID: String, lines: [ZohoBatch.Line])
+    /// A dead letter whose replay was applied.
+    case resolveLetter(String)
+}
+
+/// A Zoho line kept as a dead letter: what its body says.
+struct RefusedLine: Codable {
+    var item_id: String
+    var location_id: String
+    var quantity: Int64
+    var reference: String
+
+    static let kindHeader = "x-stockyard-kind"
+    static let kind = "refused-line"
+
+    var line: ZohoBatch.Line { ZohoBatch.Line(itemID: item_id, locationID: location_id, quantity: quantity) }
+
+    init(_ line: ZohoBatch.Line, reference: String) {
+        item_id = line.itemID
+        location_id = line.locationID
+        quantity = line.quantity
+        self.reference = reference
+    }
+
+    /// The refused line a dead letter holds, or nil for any other letter.
+    init?(letter: DeadLetter) {
+        guard letter.channel == "zoho", letter.headers[Self.kindHeader] == Self.kind,
+            let decoded = try? JSONDecoder().decode(RefusedLine.self, from: Data(letter.body))
+        else { return nil }
+        self = decoded
+    }
+
+    var body: [UInt8] { Array((try? JSONEncoder().encode(self)) ?? Data()) }
 }

@@ -168,15 +168,18 @@ public final class ZohoSync: Service, Sendable {
         }
     }
 
-    /// Seals open nets into a new batch stored in Redis.
-    private func seal() async throws -> ZohoBatch? {
-        let now = Date()
-        let milliseconds = Int64(now.timeIntervalSince1970 * 1000)
+    /// A fresh batch id and its reference.
+    func newBatchName(at date: Date) -> (id: String, reference: String, date: String, sealedAt: Int64) {
+        let milliseconds = Int64(date.timeIntervalSince1970 * 1000)
         let id = String(milliseconds, radix: 36) + "-" + String(sequence.add(1, ordering: .relaxed).newValue, radix: 36)
             + String(UInt16.random(in: 0...UInt16.max), radix: 36)
-        let draft = ZohoBatchDraft(
-            id: id, reference: "\(configuration.referencePrefix)-\(id)", date: formatter.withLock { $0.string(from: now) },
-            sealedAt: milliseconds, maxLines: configuration.maxLines)
+        return (id, "\(configuration.referencePrefix)-\(id)", formatter.withLock { $0.string(from: date) }, milliseconds)
+    }
+
+    /// Seals open nets into a new batch stored in Redis.
+    private func seal() async throws -> ZohoBatch? {
+        let name = newBatchName(at: Date())
+        let draft = ZohoBatchDraft(id: name.id, reference: name.reference, date: name.date, sealedAt: name.sealedAt, maxLines: configuration.maxLines)
         guard case .zohoBatch(let batch) = try await writer.submit(.zoho(.seal(draft))) else { return nil }
         if let batch {
             metrics.sealedBatches.set(Int64(writer.inbox.zohoBatches.count))
@@ -384,12 +387,12 @@ public final class ZohoSync: Service, Sendable {
         do {
             if batch.lines.count == 1 {
                 let line = batch.lines[0]
-                let body = "{\"item_id\":\(JSONString(line.itemID)),\"location_id\":\(JSONString(line.locationID)),\"quantity\":\(line.quantity),\"reference\":\(JSONString(batch.reference))}"
                 let milliseconds = Int64(Date().timeIntervalSince1970 * 1000)
                 let letter = DeadLetter(
                     id: String(milliseconds).leftPadded(to: 13) + "-" + batch.id, channel: "zoho", receivedAt: milliseconds,
                     code: "zoho_\(error.zohoCode.map(String.init) ?? "rejected")", message: error.message, field: "line_items[0]",
-                    headers: [:], body: Array(body.utf8), replays: 0)
+                    headers: [RefusedLine.kindHeader: RefusedLine.kind], body: RefusedLine(line, reference: batch.reference).body,
+                    replays: 0)
                 _ = try await writer.submit(.zoho(.reject(batchID: batch.id, letter: letter)))
                 metrics.count(.rejected)
                 logger.error(
@@ -442,12 +445,6 @@ public final class ZohoSync: Service, Sendable {
         }
         metrics.syncing.set(Int64(state == .ok ? 1 : 0))
     }
-}
-
-private func JSONString(_ text: String) -> String {
-    var writer = JSONWriter()
-    writer.string(text)
-    return String(decoding: writer.bytes, as: UTF8.self)
 }
 
 /// Set once graceful shutdown begins.
