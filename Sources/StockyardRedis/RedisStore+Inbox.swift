@@ -167,7 +167,7 @@ extension RedisStore {
         var buffer = RedisCommandBuffer()
         for command in [
             ["ZADD", keys.zohoCalls, String(milliseconds), "\(milliseconds)-\(UInt32.random(in: 0...UInt32.max))"],
-            ["ZREMRANGEBYSCORE", keys.zohoCalls, "-inf", String(milliseconds - 60_000)],
+            ["ZREMRANGEBYSCORE", keys.zohoCalls, "-inf", String(milliseconds - 62_000)],
             ["INCR", keys.zohoDay(day)],
             ["EXPIRE", keys.zohoDay(day), "172800"],
         ] {
@@ -180,12 +180,12 @@ extension RedisStore {
         }
     }
 
-    /// Zoho calls of the last minute before `milliseconds` (their times) and of `day` (a count).
+    /// Zoho calls of the last minute (and the slack) before `milliseconds`, and of `day` (a count).
     public func zohoCallHistory(milliseconds: Int64, day: Int) throws(RedisError) -> (times: [Int64], today: Int) {
         var buffer = RedisCommandBuffer()
         buffer.begin("ZRANGEBYSCORE")
         buffer.argument(keys.zohoCalls)
-        buffer.argument(String(milliseconds - 60_000))
+        buffer.argument(String(milliseconds - 62_000))
         buffer.argument("+inf")
         buffer.argument("WITHSCORES")
         buffer.end()

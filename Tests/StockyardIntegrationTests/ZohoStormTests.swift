@@ -72,7 +72,8 @@ import Testing
             }
             let stats = try sandbox.stats()
             let maxPerMinute = stats["max_calls_in_a_minute"] as? Int ?? .max
-            #expect(maxPerMinute <= 100, "\(stats)")
+            // The configured 50 a minute, across the crash too.
+            #expect(maxPerMinute <= 50, "\(stats)")
             #expect((stats["applied_then_dropped"] as? Int ?? 0) > 0, "the ambiguous case happened: \(stats)")
             #expect((stats["faults_injected"] as? Int ?? 0) > 5, "\(stats)")
             // Nothing is left in flight or open.
