@@ -125,6 +125,7 @@ def main():
     elapsed = time.time() - started
     stop_time[0] = time.time()
     stop.set()
+    _, stats_at_stop = sandbox.call("GET", "/sandbox/stats")
     print("sent %d events in %.1f s (%.0f/s); waiting for the last flushes" % (acknowledged, elapsed, acknowledged / elapsed), flush=True)
 
     # The backlog drains at the call limit; give up only when Zoho stops receiving lines.
@@ -152,10 +153,15 @@ def main():
     events_total = acknowledged + len(probe_sent)
     print()
     print("events acknowledged        %d (%.0f/s over %.0f s)" % (events_total, events_total / elapsed, elapsed))
-    print("Zoho adjustment calls      %d (all API calls %d; lines %d)" % (adjustments, calls, stats["lines_received"]))
-    print("sale events per call       %.0f" % (events_total / adjustments if adjustments else float("nan")))
-    print("calls per minute           %.1f average; most in any minute %d (limit %d)" % (
-        calls / (elapsed / 60), stats["max_calls_in_a_minute"], stats["calls_per_minute_limit"]))
+    storm_calls = stats_at_stop["calls"] - stats_before["calls"]
+    storm_adjustments = stats_at_stop["adjustments"] - stats_before["adjustments"]
+    print("during the storm           %d adjustment calls (%d API calls, %.1f a minute), %d lines" % (
+        storm_adjustments, storm_calls, storm_calls / (elapsed / 60), stats_at_stop["lines_received"] - stats_before["lines_received"]))
+    print("sale events per call       %.0f during the storm; %.0f counting the drain (%d calls, %d lines in all)" % (
+        events_total / storm_adjustments if storm_adjustments else float("nan"),
+        events_total / adjustments if adjustments else float("nan"), adjustments, stats["lines_received"]))
+    print("most calls in any minute   %d (sandbox limit %d); all API calls %d" % (
+        stats["max_calls_in_a_minute"], stats["calls_per_minute_limit"], calls))
     print("429 answers                %d" % stats["rate_limited"])
     print("ack -> Zoho confirmation   p50 %.1f s, p99 %.1f s, max %.1f s (%d probes, %d confirmed)" % (
         percentile(latencies, 0.5), percentile(latencies, 0.99), latencies[-1] if latencies else float("nan"),
