@@ -1,0 +1,86 @@
+import Crypto
+import Foundation
+
+/// eBay Notification API authentication: `X-EBAY-SIGNATURE` is base64 of a JSON object
+/// `{alg, kid, signature, digest}`; `signature` is a base64 DER ECDSA P-256 signature over the
+/// raw body with a SHA-1 digest, by the public key eBay publishes under `kid`.
+public struct EbaySignature: Sendable, Hashable {
+    public var algorithm: String
+    public var keyID: String
+    public var signature: [UInt8]
+    public var digest: String
+
+    /// Why a signature header does not verify.
+    public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        case missingHeader
+        case malformedHeader(String)
+        case unsupported(String)
+        case invalidKey
+        case mismatch
+
+        public var description: String {
+            switch self {
+            case .missingHeader: "the X-EBAY-SIGNATURE header is required"
+            case .malformedHeader(let why): "X-EBAY-SIGNATURE is malformed: \(why)"
+            case .unsupported(let what): "X-EBAY-SIGNATURE uses \(what), not ECDSA with SHA1"
+            case .invalidKey: "the public key for this kid is not a P-256 key"
+            case .mismatch: "X-EBAY-SIGNATURE does not match the body"
+            }
+        }
+    }
+
+    /// Reads the header.
+    public init(header: String?) throws(Failure) {
+        guard let header, !header.isEmpty else { throw .missingHeader }
+        guard let decoded = Data(base64Encoded: header.trimmingCharacters(in: .whitespaces)),
+            let object = (try? JSONSerialization.jsonObject(with: decoded)) as? [String: Any]
+        else { throw .malformedHeader("not base64 of a JSON object") }
+        guard let kid = object["kid"] as? String, !kid.isEmpty else { throw .malformedHeader("kid is missing") }
+        guard let text = object["signature"] as? String, let signature = Data(base64Encoded: text), !signature.isEmpty else {
+            throw .malformedHeader("signature is missing or not base64")
+        }
+        algorithm = (object["alg"] as? String) ?? "ECDSA"
+        digest = (object["digest"] as? String) ?? "SHA1"
+        keyID = kid
+        self.signature = Array(signature)
+    }
+
+    /// Verifies the body with eBay's public key for `keyID` (PEM, as eBay's key endpoint returns
+    /// it, or the bare base64 of its DER).
+    public func verify(body: UnsafeRawBufferPointer, publicKey: String) throws(Failure) {
+        guard algorithm.uppercased() == "ECDSA" else { throw .unsupported(algorithm) }
+        guard digest.uppercased() == "SHA1" else { throw .unsupported(digest) }
+        guard let key = Self.publicKey(publicKey) else { throw .invalidKey }
+        guard let signature = try? P256.Signing.ECDSASignature(derRepresentation: signature) else { throw .mismatch }
+        let hash = Insecure.SHA1.hash(data: body)
+        guard key.isValidSignature(signature, for: hash) else { throw .mismatch }
+    }
+
+    static func publicKey(_ text: String) -> P256.Signing.PublicKey? {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.hasPrefix("-----BEGIN") {
+            return try? P256.Signing.PublicKey(pemRepresentation: trimmed)
+        }
+        guard let der = Data(base64Encoded: trimmed) else { return nil }
+        return try? P256.Signing.PublicKey(derRepresentation: der)
+    }
+
+    /// The answer to eBay's endpoint validation `GET ?challenge_code=…`:
+    /// hex(SHA-256(challengeCode + verificationToken + endpointURL)).
+    public static func challengeResponse(challengeCode: String, verificationToken: String, endpointURL: String) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Array(challengeCode.utf8))
+        hasher.update(data: Array(verificationToken.utf8))
+        hasher.update(data: Array(endpointURL.utf8))
+        return hasher.finalize().map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+    }
+
+    /// A header for a body signed with `key` (for sandboxes and tests).
+    public static func header(for body: some DataProtocol, key: P256.Signing.PrivateKey, keyID: String) throws -> String {
+        let signature = try key.signature(for: Insecure.SHA1.hash(data: body))
+        let object: [String: String] = [
+            "alg": "ECDSA", "kid": keyID, "signature": signature.derRepresentation.base64EncodedString(), "digest": "SHA1",
+        ]
+        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]).base64EncodedString()
+    }
+}
