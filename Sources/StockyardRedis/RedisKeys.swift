@@ -32,6 +32,8 @@ public struct RedisKeys: Sendable {
     public var deadLetters: String { "\(prefix):{c}:dead-letters" }
     /// The item catalogue: item id to SKU and default locations (hash).
     public var items: String { "\(prefix):{c}:items" }
+    /// Notifications waiting for a look-up of their order in the channel's API (hash by job id).
+    public var lookups: String { "\(prefix):{c}:lookups" }
     /// Zoho batches sealed and not yet settled (hash by batch id).
     public var zohoBatches: String { "\(prefix):{c}:zoho:batches" }
     /// Times of recent Zoho calls (sorted set, milliseconds), so a restart keeps the per-minute limit.

@@ -12,12 +12,15 @@ public struct InboxWrites: Sendable {
     /// Zoho batches sealed (or rewritten), and those settled.
     public var zohoBatches: [(id: String, record: [UInt8])] = []
     public var removedZohoBatches: [String] = []
+    /// Look-up jobs stored (or rewritten), and those done.
+    public var lookups: [(id: String, record: [UInt8])] = []
+    public var removedLookups: [String] = []
 
     public init() {}
 
     public var isEmpty: Bool {
         deliveries.isEmpty && deadLetters.isEmpty && removedDeadLetters.isEmpty && items.isEmpty && removedItems.isEmpty
-            && zohoBatches.isEmpty && removedZohoBatches.isEmpty
+            && zohoBatches.isEmpty && removedZohoBatches.isEmpty && lookups.isEmpty && removedLookups.isEmpty
     }
 
     public mutating func append(_ other: InboxWrites) {
@@ -28,6 +31,8 @@ public struct InboxWrites: Sendable {
         removedItems += other.removedItems
         zohoBatches += other.zohoBatches
         removedZohoBatches += other.removedZohoBatches
+        lookups += other.lookups
+        removedLookups += other.removedLookups
     }
 }
 
@@ -37,6 +42,7 @@ public struct InboxSnapshot: Sendable {
     public var deadLetters: [(id: String, record: [UInt8])] = []
     public var items: [(itemID: String, record: [UInt8])] = []
     public var zohoBatches: [(id: String, record: [UInt8])] = []
+    public var lookups: [(id: String, record: [UInt8])] = []
 }
 
 extension RedisStore {
@@ -86,6 +92,21 @@ extension RedisStore {
             for id in inbox.removedZohoBatches { buffer.argument(id) }
             buffer.end()
         }
+        if !inbox.removedLookups.isEmpty {
+            buffer.begin("HDEL")
+            buffer.argument(keys.lookups)
+            for id in inbox.removedLookups { buffer.argument(id) }
+            buffer.end()
+        }
+        if !inbox.lookups.isEmpty {
+            buffer.begin("HSET")
+            buffer.argument(keys.lookups)
+            for job in inbox.lookups {
+                buffer.argument(job.id)
+                buffer.argument(job.record)
+            }
+            buffer.end()
+        }
         if !inbox.zohoBatches.isEmpty {
             buffer.begin("HSET")
             buffer.argument(keys.zohoBatches)
@@ -129,6 +150,9 @@ extension RedisStore {
         }
         try scanHashes([keys.zohoBatches]) { field, value throws(RedisError) in
             snapshot.zohoBatches.append((StoredFormat.text(field), Array(value)))
+        }
+        try scanHashes([keys.lookups]) { field, value throws(RedisError) in
+            snapshot.lookups.append((StoredFormat.text(field), Array(value)))
         }
         return snapshot
     }

@@ -65,6 +65,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Secret(s) of Zoho workflow webhooks (HMAC key for X-Stockyard-Signature, or the X-Stockyard-Token value), comma-separated, current first. Env: STOCKYARD_ZOHO_WEBHOOK_SECRET, or STOCKYARD_ZOHO_WEBHOOK_SECRET_FILE.")
     var zohoWebhookSecret: String?
 
+    @Option(help: "eBay endpoint validation token (32 to 80 characters). Env: STOCKYARD_EBAY_VERIFICATION_TOKEN, or STOCKYARD_EBAY_VERIFICATION_TOKEN_FILE.")
+    var ebayVerificationToken: String?
+
+    @Option(help: "The public URL eBay delivers notifications to, exactly as registered with eBay. Env: STOCKYARD_EBAY_ENDPOINT_URL.")
+    var ebayEndpointURL: String?
+
+    @Option(help: "JSON file of pinned eBay notification keys, {\"<kid>\": \"<PEM>\"}. Env: STOCKYARD_EBAY_PUBLIC_KEYS.")
+    var ebayPublicKeys: String?
+
+    @Option(help: "Etsy webhook signing secret(s), whsec_…, comma-separated, current first. Env: STOCKYARD_ETSY_WEBHOOK_SECRET, or STOCKYARD_ETSY_WEBHOOK_SECRET_FILE.")
+    var etsyWebhookSecret: String?
+
     @Option(help: "Hours a channel delivery id is remembered to answer redeliveries at once. Env: STOCKYARD_DELIVERY_RETENTION_HOURS (default 24).")
     var deliveryRetentionHours: String?
 
@@ -203,6 +215,40 @@ struct Settings {
         let shopifySecrets = try secretList(serve.shopifySecret, "STOCKYARD_SHOPIFY_SECRET", flag: "shopify-secret")
         let amazonSecrets = try secretList(serve.amazonBridgeSecret, "STOCKYARD_AMAZON_BRIDGE_SECRET", flag: "amazon-bridge-secret")
         let zohoSecrets = try secretList(serve.zohoWebhookSecret, "STOCKYARD_ZOHO_WEBHOOK_SECRET", flag: "zoho-webhook-secret")
+        var etsySecrets: [StandardWebhookSecret] = []
+        if let text = try secret(serve.etsyWebhookSecret, "STOCKYARD_ETSY_WEBHOOK_SECRET") {
+            let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count <= 2 else {
+                throw SettingError(message: "--etsy-webhook-secret / STOCKYARD_ETSY_WEBHOOK_SECRET: give one secret, or two separated by a comma during a rotation")
+            }
+            for part in parts {
+                guard let parsed = StandardWebhookSecret(part) else {
+                    throw SettingError(message: "--etsy-webhook-secret / STOCKYARD_ETSY_WEBHOOK_SECRET: expected whsec_ followed by base64")
+                }
+                etsySecrets.append(parsed)
+            }
+        }
+        let ebayToken = try secret(serve.ebayVerificationToken, "STOCKYARD_EBAY_VERIFICATION_TOKEN")
+        if let ebayToken {
+            guard (32...80).contains(ebayToken.count), ebayToken.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
+                throw SettingError(message: "--ebay-verification-token / STOCKYARD_EBAY_VERIFICATION_TOKEN: use 32 to 80 letters, digits, '_' or '-' (eBay's rule)")
+            }
+        }
+        let ebayURL = try value(serve.ebayEndpointURL, "STOCKYARD_EBAY_ENDPOINT_URL").map { (url) throws(SettingError) in
+            try ZohoOptions.checkURL(url, "--ebay-endpoint-url / STOCKYARD_EBAY_ENDPOINT_URL")
+        }
+        var ebayKeys: [String: String] = [:]
+        if let path = value(serve.ebayPublicKeys, "STOCKYARD_EBAY_PUBLIC_KEYS") {
+            let flag = "--ebay-public-keys / STOCKYARD_EBAY_PUBLIC_KEYS"
+            guard let data = FileManager.default.contents(atPath: path) else { throw SettingError(message: "\(flag): cannot read \(path)") }
+            guard let keys = try? JSONDecoder().decode([String: String].self, from: data) else {
+                throw SettingError(message: "\(flag): \(path) is not {\"<kid>\": \"<PEM>\"}")
+            }
+            for (kid, pem) in keys where !EbaySignature.isPublicKey(pem) {
+                throw SettingError(message: "\(flag): the key for \(kid) is not a P-256 public key")
+            }
+            ebayKeys = keys
+        }
         var shops: [String: ShopifyShop] = [:]
         if let path = value(serve.shopifyShopsFile, "STOCKYARD_SHOPIFY_SHOPS_FILE") {
             shops = try Self.readShops(path)
@@ -236,7 +282,11 @@ struct Settings {
             deliveryRetentionSeconds: Int64(deliveryHours) * 3600,
             maxDeliveryIDs: maxDeliveryIDs,
             zoho: try serve.zoho.configuration(reader),
-            zohoWebhookSecrets: zohoSecrets
+            zohoWebhookSecrets: zohoSecrets,
+            ebayVerificationToken: ebayToken,
+            ebayEndpointURL: ebayURL,
+            ebayPublicKeys: ebayKeys,
+            etsyWebhookSecrets: etsySecrets
         )
     }
 

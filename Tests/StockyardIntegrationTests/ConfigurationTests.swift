@@ -51,6 +51,10 @@ import Testing
         (zoho(["STOCKYARD_ZOHO_TIME_ZONE": "Mars/Olympus"]), "STOCKYARD_ZOHO_TIME_ZONE"),
         (zoho(["STOCKYARD_FLUSH_INTERVAL": "0"]), "STOCKYARD_FLUSH_INTERVAL"),
         (zoho(["STOCKYARD_ZOHO_REFERENCE_PREFIX": "S Y"]), "STOCKYARD_ZOHO_REFERENCE_PREFIX"),
+        (["STOCKYARD_ETSY_WEBHOOK_SECRET": "whsec_not base64"], "STOCKYARD_ETSY_WEBHOOK_SECRET"),
+        (["STOCKYARD_EBAY_VERIFICATION_TOKEN": "too-short"], "STOCKYARD_EBAY_VERIFICATION_TOKEN"),
+        (["STOCKYARD_EBAY_ENDPOINT_URL": "http://stock.example.com/webhooks/ebay"], "STOCKYARD_EBAY_ENDPOINT_URL"),
+        (["STOCKYARD_EBAY_PUBLIC_KEYS": "/nonexistent/keys.json"], "STOCKYARD_EBAY_PUBLIC_KEYS"),
     ])
     func badSettingStopsTheServiceNamingIt(_ environment: [String: String], _ setting: String) throws {
         let (status, output) = try start(environment)

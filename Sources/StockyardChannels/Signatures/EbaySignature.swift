@@ -56,6 +56,9 @@ public struct EbaySignature: Sendable, Hashable {
         guard key.isValidSignature(signature, for: hash) else { throw .mismatch }
     }
 
+    /// Whether `text` is a P-256 public key as `verify` takes it.
+    public static func isPublicKey(_ text: String) -> Bool { publicKey(text) != nil }
+
     static func publicKey(_ text: String) -> P256.Signing.PublicKey? {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.hasPrefix("-----BEGIN") {

@@ -60,6 +60,15 @@ public struct ServerConfiguration: Sendable {
     public var zohoWebhookSecrets: [WebhookSecret]
     /// Longest a stock correction waits for a Zoho batch in flight on its rows, in seconds.
     public var correctionWaitSeconds: Double
+    /// eBay endpoint validation: the verification token and the endpoint URL as registered.
+    public var ebayVerificationToken: String?
+    public var ebayEndpointURL: String?
+    /// eBay notification public keys pinned by `kid` (PEM).
+    public var ebayPublicKeys: [String: String]
+    /// Etsy's Standard Webhooks secrets (`whsec_…`), current first.
+    public var etsyWebhookSecrets: [StandardWebhookSecret]
+    /// Seconds a Standard Webhooks timestamp may be off.
+    public var etsyToleranceSeconds: Int64
 
     public init(
         host: String = "127.0.0.1",
@@ -84,7 +93,12 @@ public struct ServerConfiguration: Sendable {
         maxImportRows: Int = 200_000,
         zoho: ZohoConfiguration? = nil,
         zohoWebhookSecrets: [WebhookSecret] = [],
-        correctionWaitSeconds: Double = 10
+        correctionWaitSeconds: Double = 10,
+        ebayVerificationToken: String? = nil,
+        ebayEndpointURL: String? = nil,
+        ebayPublicKeys: [String: String] = [:],
+        etsyWebhookSecrets: [StandardWebhookSecret] = [],
+        etsyToleranceSeconds: Int64 = 300
     ) {
         self.host = host
         self.port = port
@@ -109,5 +123,10 @@ public struct ServerConfiguration: Sendable {
         self.zoho = zoho
         self.zohoWebhookSecrets = zohoWebhookSecrets
         self.correctionWaitSeconds = correctionWaitSeconds
+        self.ebayVerificationToken = ebayVerificationToken
+        self.ebayEndpointURL = ebayEndpointURL
+        self.ebayPublicKeys = ebayPublicKeys
+        self.etsyWebhookSecrets = etsyWebhookSecrets
+        self.etsyToleranceSeconds = etsyToleranceSeconds
     }
 }

@@ -31,6 +31,7 @@ struct StockyardAPI: Sendable {
         registerWebhooks(on: router)
         registerInbox(on: router)
         registerZoho(on: router)
+        registerLookupWebhooks(on: router)
     }
 
     // MARK: Writes
@@ -187,6 +188,15 @@ struct StockyardAPI: Sendable {
             writer.raw(",\"last_error\":")
             writer.string(error)
         }
+        // Look-ups waiting for the channels' APIs (eBay orders, Etsy receipts).
+        let backlog = self.writer.inbox.lookupBacklog
+        writer.raw(",\"lookups\":{\"backlog\":")
+        writer.number(Int64(backlog.count))
+        if let oldest = backlog.oldest {
+            writer.raw(",\"oldest_age_seconds\":")
+            writer.number(max(0, (Int64(Date().timeIntervalSince1970 * 1000) - oldest) / 1000))
+        }
+        writer.raw("}")
         // Zoho's state is reported but does not make the service unready: sales are still
         // accepted and netted while Zoho cannot be reached.
         writer.raw(",\"zoho\":{\"sync\":")

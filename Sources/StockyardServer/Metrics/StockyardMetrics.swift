@@ -19,6 +19,7 @@ public final class StockyardMetrics: Sendable {
     let deliveryIDs: Gauge
     let deadLetters: Gauge
     let autoMapped: Counter
+    let lookupBacklog: Gauge
     private let webhooks: [String: [WebhookOutcome: Counter]]
     public let zoho: ZohoMetrics
 
@@ -45,6 +46,7 @@ public final class StockyardMetrics: Sendable {
         reloads = registry.makeCounter(descriptor: .init(metricName: "stockyard_state_loads_total", unitName: "", helpText: "Loads of the state from Redis."))
         deliveryIDs = registry.makeGauge(descriptor: .init(metricName: "stockyard_delivery_ids", unitName: "", helpText: "Channel delivery ids remembered for duplicate detection."))
         deadLetters = registry.makeGauge(descriptor: .init(metricName: "stockyard_dead_letters", unitName: "", helpText: "Webhook bodies kept in the dead-letter list."))
+        lookupBacklog = registry.makeGauge(descriptor: .init(metricName: "stockyard_lookup_backlog", unitName: "", helpText: "Notifications waiting for a look-up of their order in the channel's API."))
         autoMapped = registry.makeCounter(descriptor: .init(metricName: "stockyard_listings_auto_mapped_total", unitName: "", helpText: "Listings that mapped themselves through the item catalogue."))
         var webhooks: [String: [WebhookOutcome: Counter]] = [:]
         for channel in Channel.allCases.map(\.name) + ["zoho"] {

@@ -76,6 +76,7 @@ public final class Inbox: Sendable {
         var items: [String: CatalogueItem] = [:]
         var itemsBySKU: [String: String] = [:]
         var zohoBatches: [String: ZohoBatch] = [:]
+        var lookups: [String: LookupJob] = [:]
     }
 
     /// Most delivery ids kept in memory; the oldest are forgotten first (it is only a fast path:
@@ -131,6 +132,16 @@ public final class Inbox: Sendable {
         state.withLock { $0.zohoBatches[id] }
     }
 
+    /// Look-up jobs waiting, oldest first.
+    public var lookups: [LookupJob] {
+        state.withLock { $0.lookups.values.sorted { ($0.receivedAt, $0.id) < ($1.receivedAt, $1.id) } }
+    }
+
+    /// How many look-up jobs wait, and the arrival of the oldest (milliseconds since 1970).
+    var lookupBacklog: (count: Int, oldest: Int64?) {
+        state.withLock { ($0.lookups.count, $0.lookups.values.map(\.receivedAt).min()) }
+    }
+
     // MARK: Changes, once stored
 
     func commit(_ stage: InboxStage) {
@@ -146,6 +157,8 @@ public final class Inbox: Sendable {
             for letter in stage.deadLetters { state.deadLetters[letter.id] = letter }
             for id in stage.removedDeadLetters { state.deadLetters[id] = nil }
             for id in stage.removedZohoBatches { state.zohoBatches[id] = nil }
+            for id in stage.removedLookups { state.lookups[id] = nil }
+            for job in stage.lookups { state.lookups[job.id] = job }
             for batch in stage.zohoBatches { state.zohoBatches[batch.id] = batch }
             for item in stage.items {
                 if let old = state.items[item.itemID], state.itemsBySKU[old.sku] == item.itemID {
@@ -211,6 +224,13 @@ public final class Inbox: Sendable {
                 throw CorruptRecordError(description: "bad Zoho batch \(id)")
             }
         }
+        for (id, record) in snapshot.lookups {
+            do {
+                fresh.lookups[id] = try LookupJob(record: record)
+            } catch {
+                throw CorruptRecordError(description: "bad look-up job \(id)")
+            }
+        }
         state.withLock { $0 = fresh }
     }
 }
@@ -223,10 +243,12 @@ struct InboxStage {
     var items: [CatalogueItem] = []
     var zohoBatches: [ZohoBatch] = []
     var removedZohoBatches: [String] = []
+    var lookups: [LookupJob] = []
+    var removedLookups: [String] = []
 
     var isEmpty: Bool {
         deliveries.isEmpty && deadLetters.isEmpty && removedDeadLetters.isEmpty && items.isEmpty && zohoBatches.isEmpty
-            && removedZohoBatches.isEmpty
+            && removedZohoBatches.isEmpty && lookups.isEmpty && removedLookups.isEmpty
     }
 
     mutating func append(_ other: InboxStage) {
@@ -236,6 +258,8 @@ struct InboxStage {
         items += other.items
         zohoBatches += other.zohoBatches
         removedZohoBatches += other.removedZohoBatches
+        lookups += other.lookups
+        removedLookups += other.removedLookups
     }
 
     var writes: InboxWrites {
@@ -246,6 +270,8 @@ struct InboxStage {
         writes.items = items.map { ($0.itemID, $0.record) }
         writes.zohoBatches = zohoBatches.map { ($0.id, $0.record) }
         writes.removedZohoBatches = removedZohoBatches
+        writes.lookups = lookups.map { ($0.id, $0.record) }
+        writes.removedLookups = removedLookups
         return writes
     }
 }

@@ -92,6 +92,13 @@ struct JournalBuilder {
         add("zoho-adjustment", body)
     }
 
+    /// `job kind resource shop` of a stored look-up job.
+    mutating func lookup(_ job: LookupJob) {
+        var body: [UInt8] = []
+        appendFields(&body, [job.id, job.kind.rawValue, job.resource, job.shopID ?? "-"])
+        add("lookup", body)
+    }
+
     /// Where the journal stands, to drop what a rolled-back job added.
     struct Mark {
         fileprivate var lengths: [Int]

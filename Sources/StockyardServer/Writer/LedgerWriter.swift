@@ -476,6 +476,7 @@ public final class LedgerWriter: Service, @unchecked Sendable {
         metrics.parked.set(Int64(parked))
         metrics.deliveryIDs.set(Int64(inbox.deliveryCount))
         metrics.deadLetters.set(Int64(inbox.deadLetterCount))
+        metrics.lookupBacklog.set(Int64(inbox.lookupBacklog.count))
     }
 
     private func count(_ job: WriterJob, _ outcome: WriterOutcome) {
@@ -506,6 +507,13 @@ public final class LedgerWriter: Service, @unchecked Sendable {
             return .success(.stored)
         case .zoho(let zohoJob):
             return runZoho(zohoJob, on: ledger, journal: &journal, inbox: &stage)
+        case .lookup(let job, let channel, let deliveryID):
+            let fingerprint = Inbox.Fingerprint(channel: channel, deliveryID: deliveryID)
+            if isStagedDelivery(fingerprint) || inbox.seen(fingerprint) { return .success(.lookupStored(false)) }
+            stage.deliveries.append((fingerprint, "\(channel.name):\(deliveryID)", Int64(now) + configuration.deliveryRetentionSeconds))
+            stage.lookups.append(job)
+            journal.lookup(job)
+            return .success(.lookupStored(true))
         case .zohoAdjustment(let id, let lines):
             return runZohoAdjustment(id: id, lines: lines, on: ledger, now: now, journal: &journal, inbox: &stage)
         case .items(let items):

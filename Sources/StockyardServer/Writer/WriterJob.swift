@@ -42,6 +42,8 @@ public enum WriterJob: Sendable {
     case items([CatalogueItem])
     /// Sealing and settling Zoho batches.
     case zoho(ZohoJob)
+    /// A notification to look up later, stored with its delivery id (a repeat stores nothing).
+    case lookup(LookupJob, channel: Channel, deliveryID: String)
     /// An adjustment made in Zoho itself: `zoho_on_hand` moves by each line, once per adjustment id.
     case zohoAdjustment(adjustmentID: String, lines: [OnHandDelta])
 
@@ -56,6 +58,7 @@ public enum WriterJob: Sendable {
         case .items(let items): items.count
         case .zoho: 1
         case .zohoAdjustment(_, let lines): lines.count
+        case .lookup: 1
         }
     }
 }
@@ -104,6 +107,8 @@ public enum WriterOutcome: Sendable {
     case delivery(DeliveryOutcome)
     /// The batch a seal made, or nil when nothing was open.
     case zohoBatch(ZohoBatch?)
+    /// A look-up job: false when its delivery id was stored lately and nothing was stored again.
+    case lookupStored(Bool)
     /// A Zoho adjustment: false when its id was stored lately and nothing was applied again.
     case zohoAdjustment(applied: Bool)
     case stored

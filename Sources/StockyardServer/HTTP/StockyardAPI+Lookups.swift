@@ -1,0 +1,163 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import StockyardChannels
+import StockyardCore
+
+extension HTTPField.Name {
+    static let ebaySignature = HTTPField.Name("X-EBAY-SIGNATURE")!
+    static let webhookID = HTTPField.Name("webhook-id")!
+    static let webhookTimestamp = HTTPField.Name("webhook-timestamp")!
+    static let webhookSignature = HTTPField.Name("webhook-signature")!
+}
+
+extension StockyardAPI {
+    func registerLookupWebhooks(on router: Router<BasicRequestContext>) {
+        router.get("/webhooks/ebay") { request, _ in try ebayChallenge(request) }
+        router.post("/webhooks/ebay") { request, context in try await ebayWebhook(request, context) }
+        router.post("/webhooks/etsy") { request, context in try await etsyWebhook(request, context) }
+    }
+
+    // MARK: eBay
+
+    /// eBay's endpoint validation: `{"challengeResponse": hex(SHA-256(code + token + URL))}`.
+    private func ebayChallenge(_ request: Request) throws -> Response {
+        guard let code = request.uri.queryParameters.get("challenge_code"), !code.isEmpty else {
+            throw APIError(.badRequest, .invalidField, "challenge_code is required", field: "challenge_code")
+        }
+        guard let token = configuration.ebayVerificationToken, let url = configuration.ebayEndpointURL else {
+            throw APIError(
+                .serviceUnavailable, APIError.Code("not_configured"),
+                "eBay endpoint validation needs STOCKYARD_EBAY_VERIFICATION_TOKEN and STOCKYARD_EBAY_ENDPOINT_URL")
+        }
+        let answer = EbaySignature.challengeResponse(challengeCode: code, verificationToken: token, endpointURL: url)
+        return jsonResponse("{\"challengeResponse\":\"\(answer)\"}")
+    }
+
+    /// An eBay notification: signature checked with the key eBay published under its `kid`;
+    /// order notifications become look-up jobs, stored before the answer.
+    private func ebayWebhook(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let buffer = try await webhookBody(request, channel: "ebay")
+        let body = buffer.withUnsafeReadableBytes { Array($0) }
+        let signature: EbaySignature
+        do {
+            signature = try EbaySignature(header: request.headers[.ebaySignature])
+        } catch {
+            metrics.countWebhook("ebay", .unauthorized)
+            // eBay's own SDKs answer 412 to a notification that does not verify.
+            throw APIError(.preconditionFailed, .unauthorized, error.description, field: "X-EBAY-SIGNATURE")
+        }
+        guard let key = configuration.ebayPublicKeys[signature.keyID] else {
+            // Not a refusal: eBay retries, and the key may be known by then.
+            metrics.countWebhook("ebay", .unavailable)
+            context.logger.warning("eBay public key unknown", metadata: ["kid": "\(signature.keyID)"])
+            throw APIError(
+                .serviceUnavailable, APIError.Code("key_unavailable"), "the public key \(signature.keyID) is not available yet",
+                field: "X-EBAY-SIGNATURE", retryAfterSeconds: 60)
+        }
+        do {
+            try body.withUnsafeBytes { try signature.verify(body: $0, publicKey: key) }
+        } catch {
+            metrics.countWebhook("ebay", .unauthorized)
+            context.logger.warning("webhook signature rejected", metadata: ["channel": "ebay", "kid": "\(signature.keyID)"])
+            throw APIError(.preconditionFailed, .unauthorized, "\(error)", field: "X-EBAY-SIGNATURE")
+        }
+        let input = WebhookInput(channel: "ebay", headers: [:], body: body)
+        let notification: EbayNotification
+        do {
+            notification = try body.withUnsafeBytes { try EbayNotification.read(body: $0) }
+        } catch let error as PayloadError {
+            let id = try await keepDeadLetter(input, error: error, context: context)
+            metrics.countWebhook("ebay", .deadLettered)
+            throw APIError(.badRequest, APIError.Code(error.code.rawValue), "\(error.message) (kept as dead letter \(id))", field: error.field)
+        }
+        switch notification.kind {
+        case .accountDeletion:
+            // Stockyard keeps no buyer data (order lines hold ids and quantities only).
+            metrics.countWebhook("ebay", .informational)
+            context.logger.info("eBay account deletion acknowledged; no buyer data is held", metadata: ["notification": "\(notification.notificationID)"])
+            return jsonResponse("{\"notification\":\"account_deletion\",\"buyer_data_erased\":0}")
+        case .ignored:
+            metrics.countWebhook("ebay", .ignored)
+            return jsonResponse("{\"notification\":\"ignored\",\"topic\":\(jsonText(notification.topic))}")
+        case .order(let orderID):
+            let job = LookupJob(
+                id: "ebay:\(notification.notificationID)", kind: .ebayOrder, resource: orderID,
+                receivedAt: Int64(Date().timeIntervalSince1970 * 1000))
+            return try await storeLookup(job, channel: .ebay, deliveryID: notification.notificationID, context: context)
+        }
+    }
+
+    // MARK: Etsy
+
+    /// An Etsy webhook (Standard Webhooks): receipt events become look-up jobs.
+    private func etsyWebhook(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let buffer = try await webhookBody(request, channel: "etsy")
+        let body = buffer.withUnsafeReadableBytes { Array($0) }
+        let id = request.headers[.webhookID]
+        let failure = body.withUnsafeBytes { (raw) -> StandardWebhooks.Failure? in
+            do {
+                try StandardWebhooks.verify(
+                    id: id, timestamp: request.headers[.webhookTimestamp], signature: request.headers[.webhookSignature], body: raw,
+                    secrets: configuration.etsyWebhookSecrets, now: Int64(Date().timeIntervalSince1970),
+                    tolerance: configuration.etsyToleranceSeconds)
+                return nil
+            } catch let failure as StandardWebhooks.Failure {
+                return failure
+            } catch {
+                return .noSignatureMatches
+            }
+        }
+        if let failure {
+            metrics.countWebhook("etsy", .unauthorized)
+            context.logger.warning("webhook signature rejected", metadata: ["channel": "etsy", "reason": "\(failure)"])
+            let message = configuration.etsyWebhookSecrets.isEmpty ? "no Etsy webhook secret is configured" : failure.description
+            throw APIError(.unauthorized, .unauthorized, message, field: failure.header)
+        }
+        let input = WebhookInput(channel: "etsy", headers: ["webhook-id": id ?? ""], body: body)
+        let notification: EtsyNotification
+        do {
+            notification = try body.withUnsafeBytes { try EtsyNotification.read(body: $0) }
+        } catch let error as PayloadError {
+            let letter = try await keepDeadLetter(input, error: error, context: context)
+            metrics.countWebhook("etsy", .deadLettered)
+            throw APIError(.badRequest, APIError.Code(error.code.rawValue), "\(error.message) (kept as dead letter \(letter))", field: error.field)
+        }
+        guard let receipt = notification.receiptID, let shop = notification.receiptShopID, let id else {
+            metrics.countWebhook("etsy", .ignored)
+            return jsonResponse("{\"notification\":\"ignored\",\"event_type\":\(jsonText(notification.eventType))}")
+        }
+        let job = LookupJob(
+            id: "etsy:\(id)", kind: .etsyReceipt, resource: receipt, shopID: shop, receivedAt: Int64(Date().timeIntervalSince1970 * 1000))
+        return try await storeLookup(job, channel: .etsy, deliveryID: id, context: context)
+    }
+
+    // MARK: Shared
+
+    private func storeLookup(_ job: LookupJob, channel: Channel, deliveryID: String, context: BasicRequestContext) async throws -> Response {
+        if writer.inbox.seen(channel: channel, deliveryID: deliveryID) {
+            metrics.countWebhook(channel.name, .duplicateDelivery)
+            return jsonResponse("{\"lookup\":\"duplicate\",\"job\":\(jsonText(job.id))}")
+        }
+        let outcome: WriterOutcome
+        do {
+            outcome = try await writer.submit(.lookup(job, channel: channel, deliveryID: deliveryID))
+        } catch let error as StoreUnavailableError {
+            metrics.countWebhook(channel.name, .unavailable)
+            throw APIError.unavailable(error.reason, retryAfter: configuration.retryAfterSeconds)
+        }
+        guard case .lookupStored(let stored) = outcome else { preconditionFailure("look-up answered \(outcome)") }
+        metrics.countWebhook(channel.name, stored ? .accepted : .duplicateDelivery)
+        if stored {
+            context.logger.info("look-up queued", metadata: ["job": "\(job.id)", "resource": "\(job.resource)"])
+        }
+        return jsonResponse("{\"lookup\":\"\(stored ? "queued" : "duplicate")\",\"job\":\(jsonText(job.id))}")
+    }
+
+    private func jsonText(_ text: String) -> String {
+        var json = JSONWriter()
+        json.string(text)
+        return String(decoding: json.bytes, as: UTF8.self)
+    }
+}
