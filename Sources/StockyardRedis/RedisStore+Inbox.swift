@@ -56,66 +56,33 @@ extension RedisStore {
             }
             buffer.end()
         }
-        if !inbox.deadLetters.isEmpty {
-            buffer.begin("HSET")
-            buffer.argument(keys.deadLetters)
-            for letter in inbox.deadLetters {
-                buffer.argument(letter.id)
-                buffer.argument(letter.record)
-            }
-            buffer.end()
+        hashSet(keys.deadLetters, inbox.deadLetters, into: &buffer)
+        hashDelete(keys.deadLetters, inbox.removedDeadLetters, into: &buffer)
+        hashSet(keys.items, inbox.items.map { ($0.itemID, $0.record) }, into: &buffer)
+        hashDelete(keys.items, inbox.removedItems, into: &buffer)
+        hashDelete(keys.zohoBatches, inbox.removedZohoBatches, into: &buffer)
+        hashSet(keys.zohoBatches, inbox.zohoBatches, into: &buffer)
+        hashDelete(keys.lookups, inbox.removedLookups, into: &buffer)
+        hashSet(keys.lookups, inbox.lookups, into: &buffer)
+    }
+
+    private func hashSet(_ key: String, _ entries: [(id: String, record: [UInt8])], into buffer: inout RedisCommandBuffer) {
+        guard !entries.isEmpty else { return }
+        buffer.begin("HSET")
+        buffer.argument(key)
+        for entry in entries {
+            buffer.argument(entry.id)
+            buffer.argument(entry.record)
         }
-        if !inbox.removedDeadLetters.isEmpty {
-            buffer.begin("HDEL")
-            buffer.argument(keys.deadLetters)
-            for id in inbox.removedDeadLetters { buffer.argument(id) }
-            buffer.end()
-        }
-        if !inbox.items.isEmpty {
-            buffer.begin("HSET")
-            buffer.argument(keys.items)
-            for item in inbox.items {
-                buffer.argument(item.itemID)
-                buffer.argument(item.record)
-            }
-            buffer.end()
-        }
-        if !inbox.removedItems.isEmpty {
-            buffer.begin("HDEL")
-            buffer.argument(keys.items)
-            for id in inbox.removedItems { buffer.argument(id) }
-            buffer.end()
-        }
-        if !inbox.removedZohoBatches.isEmpty {
-            buffer.begin("HDEL")
-            buffer.argument(keys.zohoBatches)
-            for id in inbox.removedZohoBatches { buffer.argument(id) }
-            buffer.end()
-        }
-        if !inbox.removedLookups.isEmpty {
-            buffer.begin("HDEL")
-            buffer.argument(keys.lookups)
-            for id in inbox.removedLookups { buffer.argument(id) }
-            buffer.end()
-        }
-        if !inbox.lookups.isEmpty {
-            buffer.begin("HSET")
-            buffer.argument(keys.lookups)
-            for job in inbox.lookups {
-                buffer.argument(job.id)
-                buffer.argument(job.record)
-            }
-            buffer.end()
-        }
-        if !inbox.zohoBatches.isEmpty {
-            buffer.begin("HSET")
-            buffer.argument(keys.zohoBatches)
-            for batch in inbox.zohoBatches {
-                buffer.argument(batch.id)
-                buffer.argument(batch.record)
-            }
-            buffer.end()
-        }
+        buffer.end()
+    }
+
+    private func hashDelete(_ key: String, _ fields: [String], into buffer: inout RedisCommandBuffer) {
+        guard !fields.isEmpty else { return }
+        buffer.begin("HDEL")
+        buffer.argument(key)
+        for field in fields { buffer.argument(field) }
+        buffer.end()
     }
 
     /// Reads the inbox keys: deliveries that have not expired by `nowSeconds`, dead letters, items.
