@@ -53,8 +53,7 @@ extension Ledger {
     /// Sets the stock Zoho confirms for an item at a location.
     public func setOnHand(itemID: String, locationID: String, quantity: Int64) throws(ValidationProblem) {
         precondition(inBatch, "setOnHand needs a batch")
-        if let problem = Limits.validateID(itemID, field: "item_id") { throw problem }
-        if let problem = Limits.validateID(locationID, field: "location_id") { throw problem }
+        try checkRowIDs(itemID: itemID, locationID: locationID)
         guard (-Limits.maxStock...Limits.maxStock).contains(quantity) else {
             throw ValidationProblem(field: "zoho_on_hand", message: "zoho_on_hand must be within ±\(Limits.maxStock)")
         }
@@ -62,11 +61,15 @@ extension Ledger {
         updateRow(row) { $0.zohoOnHand = quantity }
     }
 
+    private func checkRowIDs(itemID: String, locationID: String) throws(ValidationProblem) {
+        if let problem = Limits.validateID(itemID, field: "item_id") { throw problem }
+        if let problem = Limits.validateID(locationID, field: "location_id") { throw problem }
+    }
+
     /// Moves `zoho_on_hand` by `delta`: a change Zoho made itself (an adjustment entered there).
     public func adjustOnHand(itemID: String, locationID: String, delta: Int64) throws(ValidationProblem) {
         precondition(inBatch, "adjustOnHand needs a batch")
-        if let problem = Limits.validateID(itemID, field: "item_id") { throw problem }
-        if let problem = Limits.validateID(locationID, field: "location_id") { throw problem }
+        try checkRowIDs(itemID: itemID, locationID: locationID)
         guard (-Limits.maxStock...Limits.maxStock).contains(delta) else {
             throw ValidationProblem(field: "quantity_adjusted", message: "quantity_adjusted must be within ±\(Limits.maxStock)")
         }

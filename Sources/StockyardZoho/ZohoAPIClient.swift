@@ -92,16 +92,12 @@ public final class ZohoAPIClient {
 
     /// `GET /inventoryadjustments`, newest first.
     public func listAdjustments(page: Int, perPage: Int, at endpoint: ZohoEndpoint) throws(ZohoError) -> ZohoPage<Adjustment> {
-        let object = try call("GET", "/inventoryadjustments", query: [("page", "\(page)"), ("per_page", "\(perPage)")], at: endpoint)
-        guard let list = object["inventory_adjustments"] as? [[String: Any]] else {
-            throw ZohoError(.invalidResponse, message: "the answer has no inventory_adjustments", outcomeKnown: true)
-        }
-        return ZohoPage(elements: list.compactMap(Self.adjustment), hasMorePage: Self.hasMorePage(object, count: list.count, perPage: perPage))
+        try list("/inventoryadjustments", key: "inventory_adjustments", page: page, perPage: perPage, at: endpoint, read: Self.adjustment)
     }
 
     /// `GET /inventoryadjustments/{id}`.
     public func adjustment(id: String, at endpoint: ZohoEndpoint) throws(ZohoError) -> Adjustment {
-        let object = try call("GET", "/inventoryadjustments/\(Self.pathEncode(id))", at: endpoint)
+        let object = try call("GET", "/inventoryadjustments/\(Self.formEncode(id))", at: endpoint)
         guard let record = object["inventory_adjustment"] as? [String: Any], let adjustment = Self.adjustment(record) else {
             throw ZohoError(.invalidResponse, message: "the answer has no inventory_adjustment", outcomeKnown: true)
         }
@@ -112,16 +108,12 @@ public final class ZohoAPIClient {
 
     /// `GET /items`, one page, with per-location stock.
     public func listItems(page: Int, perPage: Int, at endpoint: ZohoEndpoint) throws(ZohoError) -> ZohoPage<ZohoItem> {
-        let object = try call("GET", "/items", query: [("page", "\(page)"), ("per_page", "\(perPage)")], at: endpoint)
-        guard let list = object["items"] as? [[String: Any]] else {
-            throw ZohoError(.invalidResponse, message: "the answer has no items", outcomeKnown: true)
-        }
-        return ZohoPage(elements: list.compactMap(Self.item), hasMorePage: Self.hasMorePage(object, count: list.count, perPage: perPage))
+        try list("/items", key: "items", page: page, perPage: perPage, at: endpoint, read: Self.item)
     }
 
     /// `GET /items/{id}`.
     public func item(id: String, at endpoint: ZohoEndpoint) throws(ZohoError) -> ZohoItem {
-        let object = try call("GET", "/items/\(Self.pathEncode(id))", at: endpoint)
+        let object = try call("GET", "/items/\(Self.formEncode(id))", at: endpoint)
         guard let record = object["item"] as? [String: Any], let item = Self.item(record) else {
             throw ZohoError(.invalidResponse, message: "the answer has no item", outcomeKnown: true)
         }
@@ -140,6 +132,17 @@ public final class ZohoAPIClient {
     }
 
     // MARK: Exchange
+
+    /// One page of a list under `key`, each record read by `read` (unreadable ones skipped).
+    private func list<Element>(
+        _ path: String, key: String, page: Int, perPage: Int, at endpoint: ZohoEndpoint, read: ([String: Any]) -> Element?
+    ) throws(ZohoError) -> ZohoPage<Element> {
+        let object = try call("GET", path, query: [("page", "\(page)"), ("per_page", "\(perPage)")], at: endpoint)
+        guard let records = object[key] as? [[String: Any]] else {
+            throw ZohoError(.invalidResponse, message: "the answer has no \(key)", outcomeKnown: true)
+        }
+        return ZohoPage(elements: records.compactMap(read), hasMorePage: Self.hasMorePage(object, count: records.count, perPage: perPage))
+    }
 
     private func call(
         _ method: String, _ path: String, query: [(String, String)] = [], at endpoint: ZohoEndpoint, body: [UInt8]? = nil
@@ -266,7 +269,6 @@ public final class ZohoAPIClient {
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 
-    static func pathEncode(_ text: String) -> String { formEncode(text) }
 }
 
 extension String {

@@ -199,8 +199,6 @@ struct SandboxState {
         return nil
     }
 
-    func expireAllTokens() -> Int { accessTokens.count }
-
     // MARK: Inventory adjustments
 
     mutating func createAdjustment(_ body: Any?, now: Double) -> SandboxAnswer {
@@ -342,11 +340,11 @@ struct SandboxStats: Sendable {
     var maxTokenRequestsIn10Minutes = 0
 }
 
-/// A small deterministic random source, so a fault pattern can be repeated.
-struct SplitMix: RandomNumberGenerator, Sendable {
+/// A small deterministic random source, so a fault pattern (or test data) can be repeated.
+public struct SplitMix: RandomNumberGenerator, Sendable {
     var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -48,16 +48,7 @@ struct ZohoCommand: AsyncParsableCommand {
         func run() async throws {
             let reader = SettingReader(environment: ProcessInfo.processInfo.environment)
             do {
-                let accounts: String
-                if let url = reader.value(accountsURL, "STOCKYARD_ZOHO_ACCOUNTS_URL") {
-                    accounts = try ZohoOptions.checkURL(url, "--zoho-accounts-url / STOCKYARD_ZOHO_ACCOUNTS_URL")
-                } else {
-                    let name = reader.value(dataCenter, "STOCKYARD_ZOHO_DC") ?? "com"
-                    guard let center = ZohoDataCenter(rawValue: name) else {
-                        throw SettingError(message: "--zoho-dc / STOCKYARD_ZOHO_DC: '\(name)' is not a Zoho data centre")
-                    }
-                    accounts = center.accountsURL
-                }
+                let accounts = try ZohoOptions.accountsServer(reader, dataCenter: dataCenter, accountsURL: accountsURL)
                 guard let client = reader.value(clientID, "STOCKYARD_ZOHO_CLIENT_ID") else {
                     throw SettingError(message: "--zoho-client-id / STOCKYARD_ZOHO_CLIENT_ID is required")
                 }

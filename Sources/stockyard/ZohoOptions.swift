@@ -90,17 +90,7 @@ struct ZohoOptions: ParsableArguments {
             throw SettingError(message: "--zoho-organization-id / STOCKYARD_ZOHO_ORGANIZATION_ID: '\(organization)' is not a Zoho organization id (digits)")
         }
 
-        let accounts: String
-        if let url = reader.value(accountsURL, "STOCKYARD_ZOHO_ACCOUNTS_URL") {
-            accounts = try Self.checkURL(url, "--zoho-accounts-url / STOCKYARD_ZOHO_ACCOUNTS_URL")
-        } else {
-            let name = reader.value(dataCenter, "STOCKYARD_ZOHO_DC") ?? "com"
-            guard let center = ZohoDataCenter(rawValue: name) else {
-                throw SettingError(
-                    message: "--zoho-dc / STOCKYARD_ZOHO_DC: '\(name)' is not one of \(ZohoDataCenter.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            accounts = center.accountsURL
-        }
+        let accounts = try Self.accountsServer(reader, dataCenter: dataCenter, accountsURL: accountsURL)
         let api = try reader.value(apiURL, "STOCKYARD_ZOHO_API_URL").map { (url) throws(SettingError) in
             try Self.checkURL(url, "--zoho-api-url / STOCKYARD_ZOHO_API_URL")
         }
@@ -134,6 +124,19 @@ struct ZohoOptions: ParsableArguments {
             limits: .init(perMinute: rate, concurrent: concurrent, daily: daily, dailyReserve: reserve),
             lookupDelaySeconds: Double(delay), totalTimeoutSeconds: Double(total),
             reconcileIntervalSeconds: Double(reconcileHours * 3600), reconcileMaxPages: reconcilePages)
+    }
+
+    /// The accounts server: the URL given, else the data centre's (`com` by default).
+    static func accountsServer(_ reader: SettingReader, dataCenter: String?, accountsURL: String?) throws(SettingError) -> String {
+        if let url = reader.value(accountsURL, "STOCKYARD_ZOHO_ACCOUNTS_URL") {
+            return try checkURL(url, "--zoho-accounts-url / STOCKYARD_ZOHO_ACCOUNTS_URL")
+        }
+        let name = reader.value(dataCenter, "STOCKYARD_ZOHO_DC") ?? "com"
+        guard let center = ZohoDataCenter(rawValue: name) else {
+            throw SettingError(
+                message: "--zoho-dc / STOCKYARD_ZOHO_DC: '\(name)' is not one of \(ZohoDataCenter.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return center.accountsURL
     }
 
     /// An https URL, or http on a loopback host (a sandbox).

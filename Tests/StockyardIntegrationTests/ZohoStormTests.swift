@@ -31,7 +31,7 @@ import Testing
             }
             #expect(try api.send("PUT", "/v1/listings", json: ["listings": listings]).status == 200)
 
-            var generator = SplitMixGenerator(seed: 42)
+            var generator = SplitMix(seed: 42)
             var expected: [String: Double] = [:]
             var killed = false
             for request in 0..<100 {
@@ -82,18 +82,5 @@ import Testing
                 return ready?["sealed_batches"] as? Int == 0
             }
         }
-    }
-}
-
-/// A small deterministic random source for test data.
-struct SplitMixGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

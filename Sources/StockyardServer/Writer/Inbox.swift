@@ -128,13 +128,11 @@ public final class Inbox: Sendable {
         state.withLock { $0.zohoBatches.values.sorted { ($0.sealedAt, $0.id) < ($1.sealedAt, $1.id) } }
     }
 
+    /// How many Zoho batches are sealed and not settled.
+    var zohoBatchCount: Int { state.withLock { $0.zohoBatches.count } }
+
     func zohoBatch(_ id: String) -> ZohoBatch? {
         state.withLock { $0.zohoBatches[id] }
-    }
-
-    /// Look-up jobs waiting, oldest first.
-    public var lookups: [LookupJob] {
-        state.withLock { $0.lookups.values.sorted { ($0.receivedAt, $0.id) < ($1.receivedAt, $1.id) } }
     }
 
     /// How many look-up jobs wait, and the arrival of the oldest (milliseconds since 1970).

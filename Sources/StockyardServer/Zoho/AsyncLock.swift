@@ -18,16 +18,4 @@ actor AsyncLock {
             waiting.removeFirst().resume()
         }
     }
-
-    func withLock<T: Sendable>(_ body: @Sendable () async throws -> T) async rethrows -> T {
-        await lock()
-        do {
-            let result = try await body()
-            unlock()
-            return result
-        } catch {
-            unlock()
-            throw error
-        }
-    }
 }

@@ -25,62 +25,58 @@ extension ZohoSync {
     /// nothing is in flight. Flushes wait meanwhile, so no batch settles half-way through.
     public func reconcile(fix: Bool, maxPages: Int) async throws(ZohoError) -> ReconcileReport {
         await flushLock.lock()
-        defer { Task { await flushLock.unlock() } }
+        do {
+            let report = try await reconcileLocked(fix: fix, maxPages: maxPages)
+            await flushLock.unlock()
+            return report
+        } catch {
+            await flushLock.unlock()
+            throw error
+        }
+    }
+
+    private func reconcileLocked(fix: Bool, maxPages: Int) async throws(ZohoError) -> ReconcileReport {
         var report = ReconcileReport()
         var zoho: [String: [String: Int64]] = [:]
         var page = 1
-        var refreshed = false
         var failures = 0
         while page <= maxPages {
-            try await caller.acquire(.normal, deadline: nil)
-            let result: Result<ZohoPage<ZohoItem>, ZohoError>
+            let current = page
+            let list: ZohoPage<ZohoItem>
             do {
-                let endpoint = caller.endpoint(try await tokens.current())
-                let current = page
-                result = .success(try await caller.run { client throws(ZohoError) in try client.listItems(page: current, perPage: 200, at: endpoint) })
+                list = try await read(.items, priority: .normal, deadline: nil) { client, endpoint throws(ZohoError) in
+                    try client.listItems(page: current, perPage: 200, at: endpoint)
+                }
             } catch {
-                result = .failure(error)
-            }
-            caller.release()
-            switch result {
-            case .success(let list):
-                metrics.count(.items, .ok)
-                report.pages += 1
-                for item in list.elements {
-                    report.itemsChecked += 1
-                    var perLocation: [String: Int64] = [:]
-                    for location in item.locations {
-                        let units = location.stockOnHand ?? 0
-                        guard units == units.rounded(), abs(units) < 1e12 else {
-                            report.fractional.append("\(item.itemID)/\(location.locationID)")
-                            continue
-                        }
-                        perLocation[location.locationID] = Int64(units)
-                    }
-                    zoho[item.itemID] = perLocation
-                }
-                if !list.hasMorePage {
-                    report.complete = true
-                    page = maxPages + 1
-                } else {
-                    page += 1
-                }
-            case .failure(let error):
-                metrics.count(.items, .init(error))
                 switch error.code {
-                case .unauthorized where !refreshed:
-                    refreshed = true
-                    _ = try? await tokens.refresh(replacing: nil)
-                case .rateLimited:
-                    caller.pause(forSeconds: error.retryAfter ?? 60)
                 case .server, .network, .invalidResponse where failures < 5:
                     // Reading is safe to repeat.
                     failures += 1
                     try await caller.pause(backoff(failures), deadline: nil)
+                    continue
                 default:
                     throw error
                 }
             }
+            report.pages += 1
+            for item in list.elements {
+                report.itemsChecked += 1
+                var perLocation: [String: Int64] = [:]
+                for location in item.locations {
+                    let units = location.stockOnHand ?? 0
+                    guard units == units.rounded(), abs(units) < 1e12 else {
+                        report.fractional.append("\(item.itemID)/\(location.locationID)")
+                        continue
+                    }
+                    perLocation[location.locationID] = Int64(units)
+                }
+                zoho[item.itemID] = perLocation
+            }
+            if !list.hasMorePage {
+                report.complete = true
+                break
+            }
+            page += 1
         }
         report.drift = writer.ledger.withLock { $0.drift(zoho: zoho, complete: report.complete) }
         if fix {

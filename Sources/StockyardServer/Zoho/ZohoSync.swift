@@ -65,7 +65,7 @@ public final class ZohoSync: Service, Sendable {
 
     public var currentStatus: Status {
         var copy = status.withLock { $0 }
-        copy.sealedBatches = writer.inbox.zohoBatches.count
+        copy.sealedBatches = writer.inbox.zohoBatchCount
         copy.callsLastMinute = caller.callsLastMinute()
         copy.callsToday = caller.callsToday()
         return copy
@@ -84,7 +84,7 @@ public final class ZohoSync: Service, Sendable {
         if writer.currentHealth.loaded {
             let deadline = ContinuousClock.now + .milliseconds(Int64(configuration.shutdownFlushSeconds * 1000))
             await flush(deadline: deadline, stopping: nil)
-            let left = writer.inbox.zohoBatches.count
+            let left = writer.inbox.zohoBatchCount
             logger.info("Zoho sync stopped", metadata: ["unsettled_batches": "\(left)"])
         }
         caller.stop()
@@ -108,7 +108,7 @@ public final class ZohoSync: Service, Sendable {
             try? await Task.sleep(for: .milliseconds(200))
             let open = writer.ledger.withLock { $0.openNetRowCount }
             metrics.openRows.set(Int64(open))
-            metrics.sealedBatches.set(Int64(writer.inbox.zohoBatches.count))
+            metrics.sealedBatches.set(Int64(writer.inbox.zohoBatchCount))
             let due = ContinuousClock.now - lastFlush >= .milliseconds(Int64(configuration.flushIntervalSeconds * 1000))
             if due || open >= configuration.flushThresholdRows {
                 lastFlush = ContinuousClock.now
@@ -182,7 +182,7 @@ public final class ZohoSync: Service, Sendable {
         let draft = ZohoBatchDraft(id: name.id, reference: name.reference, date: name.date, sealedAt: name.sealedAt, maxLines: configuration.maxLines)
         guard case .zohoBatch(let batch) = try await writer.submit(.zoho(.seal(draft))) else { return nil }
         if let batch {
-            metrics.sealedBatches.set(Int64(writer.inbox.zohoBatches.count))
+            metrics.sealedBatches.set(Int64(writer.inbox.zohoBatchCount))
             logger.debug("Zoho batch sealed", metadata: ["reference": "\(batch.reference)", "lines": "\(batch.lines.count)"])
         }
         return batch
@@ -308,49 +308,70 @@ public final class ZohoSync: Service, Sendable {
         }
     }
 
-    /// Looks for references among Zoho's newest adjustments; returns reference → adjustment id.
-    private func lookUp(_ references: Set<String>, deadline: ContinuousClock.Instant?) async throws(ZohoError) -> [String: String] {
-        var found: [String: String] = [:]
-        var page = 1
+    /// One read call (safe to repeat) within the budget: a 401 refreshes the token once and a
+    /// 429 pauses every call, both then retried here; other failures are the caller's.
+    func read<T: Sendable>(
+        _ call: ZohoMetrics.Call, priority: CallBudget.Priority, deadline: ContinuousClock.Instant?,
+        _ body: @escaping @Sendable (ZohoAPIClient, ZohoEndpoint) throws(ZohoError) -> T
+    ) async throws(ZohoError) -> T {
         var refreshed = false
-        while page <= configuration.lookupPages && found.count < references.count {
-            try await caller.acquire(.essential, deadline: deadline)
-            let result: Result<ZohoPage<Adjustment>, ZohoError>
+        while true {
+            try await caller.acquire(priority, deadline: deadline)
+            let result: Result<T, ZohoError>
             do {
-                let token = try await tokens.current()
-                let endpoint = caller.endpoint(token)
-                let current = page
-                result = .success(
-                    try await caller.run { client throws(ZohoError) in try client.listAdjustments(page: current, perPage: 200, at: endpoint) })
+                let endpoint = caller.endpoint(try await tokens.current())
+                result = .success(try await caller.run { client throws(ZohoError) in try body(client, endpoint) })
             } catch {
                 result = .failure(error)
             }
             caller.release()
             switch result {
-            case .success(let list):
-                metrics.count(.list, .ok)
-                for adjustment in list.elements {
-                    if let reference = adjustment.referenceNumber, references.contains(reference) {
-                        found[reference] = adjustment.inventoryAdjustmentID
-                    }
-                }
-                if !list.hasMorePage { return found }
-                page += 1
+            case .success(let value):
+                metrics.count(call, .ok)
+                return value
             case .failure(let error):
-                metrics.count(.list, .init(error))
+                metrics.count(call, .init(error))
                 switch error.code {
                 case .unauthorized where !refreshed:
                     refreshed = true
                     _ = try? await tokens.refresh(replacing: nil)
                 case .rateLimited:
                     caller.pause(forSeconds: error.retryAfter ?? 60)
+                default:
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Looks for references among Zoho's newest adjustments; returns reference → adjustment id.
+    private func lookUp(_ references: Set<String>, deadline: ContinuousClock.Instant?) async throws(ZohoError) -> [String: String] {
+        var found: [String: String] = [:]
+        var page = 1
+        while page <= configuration.lookupPages && found.count < references.count {
+            let current = page
+            let list: ZohoPage<Adjustment>
+            do {
+                list = try await read(.list, priority: .essential, deadline: deadline) { client, endpoint throws(ZohoError) in
+                    try client.listAdjustments(page: current, perPage: 200, at: endpoint)
+                }
+            } catch {
+                switch error.code {
                 case .refreshTokenRejected, .notSent, .quotaExhausted:
                     throw error
                 default:
                     setState(.retrying, error: error.description)
                     try await caller.pause(backoff(2), deadline: deadline)
+                    continue
                 }
             }
+            for adjustment in list.elements {
+                if let reference = adjustment.referenceNumber, references.contains(reference) {
+                    found[reference] = adjustment.inventoryAdjustmentID
+                }
+            }
+            if !list.hasMorePage { return found }
+            page += 1
         }
         return found
     }
@@ -358,26 +379,24 @@ public final class ZohoSync: Service, Sendable {
     // MARK: Recording outcomes
 
     private func confirm(_ batch: ZohoBatch, adjustmentID: String) async -> Bool {
-        while true {
-            do {
-                _ = try await writer.submit(.zoho(.confirm(batchID: batch.id, adjustmentID: adjustmentID)))
-                metrics.linesConfirmed.increment(by: Int64(batch.lines.count))
-                metrics.batchSeconds.recordNanoseconds(max(0, Int64(Date().timeIntervalSince1970 * 1000) - batch.sealedAt) * 1_000_000)
-                metrics.sealedBatches.set(Int64(writer.inbox.zohoBatches.count))
-                status.withLock {
-                    $0.state = .ok
-                    $0.lastError = nil
-                    $0.lastConfirmedAt = Date().timeIntervalSince1970
-                }
-                logger.info(
-                    "Zoho adjustment confirmed",
-                    metadata: ["reference": "\(batch.reference)", "adjustment_id": "\(adjustmentID)", "lines": "\(batch.lines.count)"])
-                return true
-            } catch {
-                // Redis is down: the batch stays sealed there and is resolved by lookup later.
-                logger.warning("cannot record a Zoho confirmation yet", metadata: ["reference": "\(batch.reference)", "error": "\(error)"])
-                return false
+        do {
+            _ = try await writer.submit(.zoho(.confirm(batchID: batch.id, adjustmentID: adjustmentID)))
+            metrics.linesConfirmed.increment(by: Int64(batch.lines.count))
+            metrics.batchSeconds.recordNanoseconds(max(0, Int64(Date().timeIntervalSince1970 * 1000) - batch.sealedAt) * 1_000_000)
+            metrics.sealedBatches.set(Int64(writer.inbox.zohoBatchCount))
+            status.withLock {
+                $0.state = .ok
+                $0.lastError = nil
+                $0.lastConfirmedAt = Date().timeIntervalSince1970
             }
+            logger.info(
+                "Zoho adjustment confirmed",
+                metadata: ["reference": "\(batch.reference)", "adjustment_id": "\(adjustmentID)", "lines": "\(batch.lines.count)"])
+            return true
+        } catch {
+            // Redis is down: the batch stays sealed there and is resolved by lookup later.
+            logger.warning("cannot record a Zoho confirmation yet", metadata: ["reference": "\(batch.reference)", "error": "\(error)"])
+            return false
         }
     }
 

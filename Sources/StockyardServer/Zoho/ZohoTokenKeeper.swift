@@ -90,9 +90,6 @@ actor ZohoTokenKeeper {
         }
     }
 
-    /// Token requests in the last ten minutes.
-    func recentRequests() -> Int { requests.count(now: Date().timeIntervalSince1970) }
-
     private var cacheIdentity: String { configuration.clientID + "/" + configuration.organizationID }
 
     private static func value(of task: Task<ZohoToken, any Error>) async throws(ZohoError) -> ZohoToken {
