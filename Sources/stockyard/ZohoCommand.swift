@@ -112,6 +112,9 @@ struct ZohoCommand: AsyncParsableCommand {
         @Option(help: "Seconds an access token lives.")
         var tokenSeconds = 3600
 
+        @Option(name: .customLong("token-requests-per-10-minutes"), help: "Token requests per 10 minutes before the accounts server refuses.")
+        var tokenRequests = 10
+
         @Flag(help: "Refuse adjustments for items it has not been given (PUT /sandbox/items), as Zoho does.")
         var strictItems = false
 
@@ -124,6 +127,7 @@ struct ZohoCommand: AsyncParsableCommand {
             var configuration = SandboxConfiguration(
                 host: host, port: port, organizationID: organizationID, clientID: clientID,
                 accessTokenSeconds: Double(tokenSeconds), callsPerMinute: callsPerMinute, callsPerDay: callsPerDay,
+                tokenRequestsPer10Minutes: tokenRequests,
                 createUnknownItems: !strictItems)
             if let secret = try read(clientSecretFile) { configuration.clientSecret = secret }
             if let refresh = try read(refreshTokenFile) { configuration.refreshTokens = [refresh] }

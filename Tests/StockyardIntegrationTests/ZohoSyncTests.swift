@@ -190,7 +190,7 @@ import Testing
             let metrics = String(decoding: try api.send("GET", "/metrics").raw.body, as: UTF8.self)
             #expect(metrics.contains("stockyard_zoho_token_rejected_total 1"))
             #expect(try sandbox.stats()["token_requests"] as? Int == 1, "a refused refresh token is not tried again")
-            #expect(!service.logText.contains(sandbox.sandbox.configuration.clientSecret))
+            #expect(!service.logText.contains(sandbox.configuration.clientSecret))
         }
     }
 

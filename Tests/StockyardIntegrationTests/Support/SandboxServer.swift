@@ -1,42 +1,85 @@
 import Foundation
-import Hummingbird
-import Logging
 import StockyardZohoSandbox
 
-/// The Zoho sandbox, served over loopback HTTP from the test process.
+/// The Zoho sandbox (`stockyard zoho sandbox`), run as a process of its own so that nothing else
+/// in the test process can hold up its answers, and driven over loopback HTTP.
 final class SandboxServer: @unchecked Sendable {
-    let sandbox: ZohoSandbox
-    let port: Int
-    private let task: Task<Void, any Error>
+    let configuration: SandboxConfiguration
+    private(set) var port = 0
+    private var process: Process?
+    private let files: [URL]
 
     var url: String { "http://127.0.0.1:\(port)" }
 
     init(_ configuration: SandboxConfiguration = SandboxConfiguration()) async throws {
-        let sandbox = ZohoSandbox(configuration: configuration)
-        self.sandbox = sandbox
-        var logger = Logger(label: "zoho-sandbox")
-        // Cancelling the server at the end of a test logs an error; nothing else is of interest.
-        logger.logLevel = .critical
-        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = sandbox.makeApplication(logger: logger) { port in continuation.yield(port) }
-        task = Task { try await app.run() }
-        var iterator = stream.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw TestFailure("the sandbox did not start") }
-        self.port = port
+        precondition(configuration.refreshTokens.count == 1, "the sandbox command takes one refresh token")
+        self.configuration = configuration
+        let directory = FileManager.default.temporaryDirectory
+        let secret = directory.appendingPathComponent("sandbox-secret-\(UUID().uuidString)")
+        let refresh = directory.appendingPathComponent("sandbox-refresh-\(UUID().uuidString)")
+        try configuration.clientSecret.write(to: secret, atomically: true, encoding: .utf8)
+        try configuration.refreshTokens[0].write(to: refresh, atomically: true, encoding: .utf8)
+        files = [secret, refresh]
+        let process = Process()
+        process.executableURL = ServiceProcess.executable
+        process.arguments = [
+            "zoho", "sandbox", "--port", "0", "--organization-id", configuration.organizationID, "--client-id", configuration.clientID,
+            "--client-secret-file", secret.path, "--refresh-token-file", refresh.path,
+            "--calls-per-minute", String(configuration.callsPerMinute), "--calls-per-day", String(configuration.callsPerDay),
+            "--token-seconds", String(Int(configuration.accessTokenSeconds)),
+            "--token-requests-per-10-minutes", String(configuration.tokenRequestsPer10Minutes),
+        ] + (configuration.createUnknownItems ? [] : ["--strict-items"])
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = pipe
+        try process.run()
+        self.process = process
+        port = try await offPool {
+            // The first line that names the port; the reader then drains the pipe until exit.
+            let handle = pipe.fileHandleForReading
+            var pending = Data()
+            var found = 0
+            while found == 0 {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                let text = String(decoding: pending, as: UTF8.self)
+                if let line = text.split(separator: "\n").first(where: { $0.contains("Zoho sandbox listening") }),
+                    let range = line.range(of: "\"port\":\"")
+                {
+                    found = Int(line[range.upperBound...].prefix { $0.isNumber }) ?? 0
+                }
+            }
+            Thread { while !handle.availableData.isEmpty {} }.start()
+            return found
+        }
+        guard port > 0 else { throw TestFailure("the Zoho sandbox did not start") }
+        if !configuration.items.isEmpty {
+            let body = Array(try JSONEncoder().encode(configuration.items))
+            let url = self.url
+            let status = try await offPool { () throws -> Int in
+                try APIClient(baseURL: url, token: nil).send("PUT", "/sandbox/items", body: body).status
+            }
+            guard status == 200 else { throw TestFailure("the sandbox refused its items (HTTP \(status))") }
+        }
     }
 
-    deinit { task.cancel() }
+    deinit { stop() }
 
-    func stop() { task.cancel() }
+    func stop() {
+        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process = nil
+        for file in files { try? FileManager.default.removeItem(at: file) }
+    }
 
     /// The service's environment for using this sandbox as its Zoho.
     func serviceEnvironment(interval: Int = 1, extra: [String: String] = [:]) -> [String: String] {
         var environment = [
             "STOCKYARD_ZOHO_ACCOUNTS_URL": url, "STOCKYARD_ZOHO_API_URL": url,
-            "STOCKYARD_ZOHO_ORGANIZATION_ID": sandbox.configuration.organizationID,
-            "STOCKYARD_ZOHO_CLIENT_ID": sandbox.configuration.clientID,
-            "STOCKYARD_ZOHO_CLIENT_SECRET": sandbox.configuration.clientSecret,
-            "STOCKYARD_ZOHO_REFRESH_TOKEN": sandbox.configuration.refreshTokens[0],
+            "STOCKYARD_ZOHO_ORGANIZATION_ID": configuration.organizationID,
+            "STOCKYARD_ZOHO_CLIENT_ID": configuration.clientID,
+            "STOCKYARD_ZOHO_CLIENT_SECRET": configuration.clientSecret,
+            "STOCKYARD_ZOHO_REFRESH_TOKEN": configuration.refreshTokens[0],
             "STOCKYARD_FLUSH_INTERVAL": String(interval),
             "STOCKYARD_ZOHO_LOOKUP_DELAY": "0",
             "STOCKYARD_ZOHO_TIMEOUT": "5",
