@@ -76,9 +76,14 @@ public struct CallBudget: Sendable {
         return .granted
     }
 
-    /// Gives a call slot back once the call has ended.
-    public mutating func release() {
+    /// Gives a call slot back once the call has ended, or, with `unused`, when no call was made
+    /// after all (a flush that found nothing to seal): then it costs nothing.
+    public mutating func release(unused: Bool = false) {
         running = max(0, running - 1)
+        if unused {
+            minute.removeLast()
+            usedToday = max(0, usedToday - 1)
+        }
     }
 
     /// Zoho asked to wait (429 with `Retry-After` or `X-Rate-Limit-Reset`).

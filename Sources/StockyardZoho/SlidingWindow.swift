@@ -27,6 +27,11 @@ public struct SlidingWindow: Sendable {
         return times[times.count - limit] + seconds - now
     }
 
+    /// Forgets the last event recorded (one that did not happen after all).
+    public mutating func removeLast() {
+        if times.count > head { times.removeLast() }
+    }
+
     /// Records an event at `now`.
     public mutating func record(now: Double) {
         times.append(now)

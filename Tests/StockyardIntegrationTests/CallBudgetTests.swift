@@ -38,6 +38,22 @@ import Testing
         #expect(budget.acquire(now: 0, today: 8, priority: .normal) == .granted)
     }
 
+    @Test func aSlotGivenBackUnusedCostsNothing() {
+        // A flush takes a slot before it seals; with nothing to seal, no call is made.
+        var budget = CallBudget(limits: .init(perMinute: 2, concurrent: 1, daily: 10, dailyReserve: 0))
+        for _ in 0..<5 {
+            #expect(budget.acquire(now: 10, today: 1, priority: .normal) == .granted)
+            budget.release(unused: true)
+        }
+        #expect(budget.callsToday == 0)
+        #expect(budget.callsLastMinute(now: 10) == 0)
+        #expect(budget.acquire(now: 10, today: 1, priority: .normal) == .granted)
+        budget.release()
+        #expect(budget.acquire(now: 11, today: 1, priority: .normal) == .granted)
+        budget.release()
+        #expect(budget.callsToday == 2)
+    }
+
     @Test func aPauseHoldsEveryCall() {
         var budget = CallBudget(limits: .init(perMinute: 100, concurrent: 1, daily: 100, dailyReserve: 0))
         budget.pause(until: 12)

@@ -66,8 +66,9 @@ final class ZohoCaller: Sendable {
         }
     }
 
-    func release() {
-        budget.withLock { $0.release() }
+    /// Gives the slot back; `unused` when no call was made with it.
+    func release(unused: Bool = false) {
+        budget.withLock { $0.release(unused: unused) }
     }
 
     /// Zoho asked for a pause (429).

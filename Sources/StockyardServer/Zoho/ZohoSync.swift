@@ -156,12 +156,12 @@ public final class ZohoSync: Service, Sendable {
             do {
                 batch = try await seal()
             } catch {
-                caller.release()
+                caller.release(unused: true)
                 logger.warning("cannot seal a Zoho batch", metadata: ["error": "\(error)"])
                 return
             }
             guard let batch else {
-                caller.release()
+                caller.release(unused: true)
                 return
             }
             guard await post(batch, holdingSlot: true, deadline: deadline) else { return }
