@@ -67,6 +67,22 @@ import Testing
         }
     }
 
+    @Test func zohoFailingEveryReadEndsIn502AfterAFewRetries() async throws {
+        let sandbox = try await SandboxServer(SandboxConfiguration(items: [SandboxItem(itemID: "A", sku: "A", stock: ["L1": 1])]))
+        defer { sandbox.stop() }
+        try await offPool {
+            let service = try ServiceProcess(redisURL: SharedRedis.url, environment: sandbox.serviceEnvironment(interval: 3600))
+            let api = APIClient(baseURL: service.baseURL)
+            try sandbox.setFaults(["server_error_rate": 1.0])
+            let before = try sandbox.stats()["calls"] as? Int ?? 0
+            let reply = try api.send("POST", "/v1/zoho/reconcile")
+            #expect(reply.status == 502)
+            #expect(reply.errorCode == "zoho_server_error")
+            // The first read and three retries.
+            #expect((try sandbox.stats()["calls"] as? Int ?? 0) - before == 4)
+        }
+    }
+
     @Test func withoutZohoTheRouteSaysSo() async throws {
         try await offPool {
             let service = try ServiceProcess(redisURL: SharedRedis.url)

@@ -48,15 +48,11 @@ extension ZohoSync {
                     try client.listItems(page: current, perPage: 200, at: endpoint)
                 }
             } catch {
-                switch error.code {
-                case .server, .network, .invalidResponse where failures < 5:
-                    // Reading is safe to repeat.
-                    failures += 1
-                    try await caller.pause(backoff(failures), deadline: nil)
-                    continue
-                default:
-                    throw error
-                }
+                // Reading is safe to repeat, a few times (a `where` would bind to the last pattern only).
+                guard [.server, .network, .invalidResponse].contains(error.code), failures < 3 else { throw error }
+                failures += 1
+                try await caller.pause(backoff(failures), deadline: nil)
+                continue
             }
             report.pages += 1
             for item in list.elements {
