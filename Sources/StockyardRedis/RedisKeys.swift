@@ -42,6 +42,8 @@ public struct RedisKeys: Sendable {
     public func zohoDay(_ day: Int) -> String { "\(prefix):{c}:zoho:day:\(day)" }
     /// The cached Zoho access token (string).
     public var zohoToken: String { "\(prefix):{c}:zoho:token" }
+    /// A marketplace's cached access token (string), by name (`ebay:app`, `ebay:user`, `etsy`).
+    public func channelToken(_ name: String) -> String { "\(prefix):{c}:\(name):token" }
 
     /// The shard of a byte string: a stable FNV-1a hash, never the process's randomised one.
     public func shard(of bytes: UnsafeRawBufferPointer) -> Int {

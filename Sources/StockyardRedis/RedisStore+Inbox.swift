@@ -132,19 +132,37 @@ extension RedisStore {
 
     /// The cached Zoho access token record, if any.
     public func zohoToken() throws(RedisError) -> [UInt8]? {
-        switch try connection.command(["GET", keys.zohoToken]) {
-        case .string(let bytes): return bytes
-        case .null: return nil
-        case .error(let message): throw RedisError(.server, message)
-        default: throw RedisError(.unexpectedReply, "GET zoho token")
-        }
+        try cachedRecord(keys.zohoToken)
     }
 
     /// Caches a Zoho access token record until `expiresInSeconds` from now.
     public func setZohoToken(_ record: [UInt8], expiresInSeconds: Int) throws(RedisError) {
+        try cacheRecord(record, at: keys.zohoToken, expiresInSeconds: expiresInSeconds)
+    }
+
+    /// A marketplace's cached token record (`name` as in `RedisKeys.channelToken`), if any.
+    public func channelToken(_ name: String) throws(RedisError) -> [UInt8]? {
+        try cachedRecord(keys.channelToken(name))
+    }
+
+    /// Caches a marketplace's token record until `expiresInSeconds` from now.
+    public func setChannelToken(_ name: String, _ record: [UInt8], expiresInSeconds: Int) throws(RedisError) {
+        try cacheRecord(record, at: keys.channelToken(name), expiresInSeconds: expiresInSeconds)
+    }
+
+    private func cachedRecord(_ key: String) throws(RedisError) -> [UInt8]? {
+        switch try connection.command(["GET", key]) {
+        case .string(let bytes): return bytes
+        case .null: return nil
+        case .error(let message): throw RedisError(.server, message)
+        default: throw RedisError(.unexpectedReply, "GET \(key)")
+        }
+    }
+
+    private func cacheRecord(_ record: [UInt8], at key: String, expiresInSeconds: Int) throws(RedisError) {
         var buffer = RedisCommandBuffer()
         buffer.begin("SET")
-        buffer.argument(keys.zohoToken)
+        buffer.argument(key)
         buffer.argument(record)
         buffer.argument("EX")
         buffer.argument(String(max(1, expiresInSeconds)))

@@ -6,9 +6,9 @@ import ServiceLifecycle
 import StockyardCore
 import StockyardRedis
 
-/// Builds the service: the ledger writer and the HTTP API, run together in one service group
-/// with graceful shutdown (the HTTP server stops first, then the Zoho sync flushes once more,
-/// then the writer stores what is queued).
+/// Builds the service: the ledger writer, the Zoho sync, the look-ups and the HTTP API, run
+/// together in one service group with graceful shutdown (the HTTP server stops first, then the
+/// look-ups, then the Zoho sync flushes once more, then the writer stores what is queued).
 public enum StockyardServer {
     public static func makeApplication(
         configuration: ServerConfiguration,
@@ -38,12 +38,14 @@ public enum StockyardServer {
         if zohoSync == nil {
             logger.warning("Zoho sync is off: no Zoho credentials are configured; events are accepted and netted")
         }
-        StockyardAPI(configuration: configuration, writer: writer, metrics: metrics, zohoSync: zohoSync).register(on: router)
+        let lookups = LookupService(configuration: configuration, writer: writer, metrics: metrics, logger: logger)
+        StockyardAPI(configuration: configuration, writer: writer, metrics: metrics, zohoSync: zohoSync, lookups: lookups).register(on: router)
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "stockyard"),
-            // Shut down in reverse: the HTTP server first, then the final Zoho flush, then the writer.
-            services: zohoSync.map { [writer, $0] } ?? [writer],
+            // Shut down in reverse: the HTTP server first, then the look-ups under way, then the
+            // final Zoho flush, then the writer.
+            services: [writer] + (zohoSync.map { [$0] } ?? []) + [lookups],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])

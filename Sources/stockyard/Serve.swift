@@ -86,6 +86,9 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup(title: "Zoho sync")
     var zoho: ZohoOptions
 
+    @OptionGroup(title: "eBay and Etsy APIs (order look-ups)")
+    var marketplaces: MarketplaceOptions
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Env: STOCKYARD_LOG_LEVEL (default info).")
     var logLevel: String?
 
@@ -286,7 +289,10 @@ struct Settings {
             ebayVerificationToken: ebayToken,
             ebayEndpointURL: ebayURL,
             ebayPublicKeys: ebayKeys,
-            etsyWebhookSecrets: etsySecrets
+            etsyWebhookSecrets: etsySecrets,
+            ebayAPI: try serve.marketplaces.ebay(reader),
+            etsyAPI: try serve.marketplaces.etsy(reader),
+            lookups: try serve.marketplaces.lookups(reader)
         )
     }
 

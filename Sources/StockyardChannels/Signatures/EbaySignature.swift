@@ -60,11 +60,17 @@ public struct EbaySignature: Sendable, Hashable {
     public static func isPublicKey(_ text: String) -> Bool { publicKey(text) != nil }
 
     static func publicKey(_ text: String) -> P256.Signing.PublicKey? {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.hasPrefix("-----BEGIN") {
-            return try? P256.Signing.PublicKey(pemRepresentation: trimmed)
+        // eBay's key endpoint returns the PEM on one line (markers and base64 run together), so
+        // the markers are cut off and the rest read as DER rather than trusting line breaks.
+        var body = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if body.hasPrefix("-----BEGIN PUBLIC KEY-----") && body.hasSuffix("-----END PUBLIC KEY-----") {
+            body = String(body.dropFirst("-----BEGIN PUBLIC KEY-----".count).dropLast("-----END PUBLIC KEY-----".count))
+        } else if body.hasPrefix("-----") {
+            return nil
         }
-        guard let der = Data(base64Encoded: trimmed) else { return nil }
+        body = body.replacingOccurrences(of: "\\n", with: "")
+        body.removeAll { $0.isWhitespace }
+        guard let der = Data(base64Encoded: body) else { return nil }
         return try? P256.Signing.PublicKey(derRepresentation: der)
     }
 

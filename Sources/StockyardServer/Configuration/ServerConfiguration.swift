@@ -69,6 +69,12 @@ public struct ServerConfiguration: Sendable {
     public var etsyWebhookSecrets: [StandardWebhookSecret]
     /// Seconds a Standard Webhooks timestamp may be off.
     public var etsyToleranceSeconds: Int64
+    /// eBay's API (keys by `kid`, order look-ups); nil: pinned keys only, no look-ups.
+    public var ebayAPI: EbayAPIConfiguration?
+    /// Etsy's API (receipt look-ups); nil: no look-ups.
+    public var etsyAPI: EtsyAPIConfiguration?
+    /// Retries of look-ups.
+    public var lookups: LookupConfiguration
 
     public init(
         host: String = "127.0.0.1",
@@ -98,7 +104,10 @@ public struct ServerConfiguration: Sendable {
         ebayEndpointURL: String? = nil,
         ebayPublicKeys: [String: String] = [:],
         etsyWebhookSecrets: [StandardWebhookSecret] = [],
-        etsyToleranceSeconds: Int64 = 300
+        etsyToleranceSeconds: Int64 = 300,
+        ebayAPI: EbayAPIConfiguration? = nil,
+        etsyAPI: EtsyAPIConfiguration? = nil,
+        lookups: LookupConfiguration = LookupConfiguration()
     ) {
         self.host = host
         self.port = port
@@ -128,5 +137,8 @@ public struct ServerConfiguration: Sendable {
         self.ebayPublicKeys = ebayPublicKeys
         self.etsyWebhookSecrets = etsyWebhookSecrets
         self.etsyToleranceSeconds = etsyToleranceSeconds
+        self.ebayAPI = ebayAPI
+        self.etsyAPI = etsyAPI
+        self.lookups = lookups
     }
 }

@@ -10,6 +10,11 @@ struct JSONWriter {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
+    /// JSON text made elsewhere, as is.
+    mutating func raw(bytes json: [UInt8]) {
+        bytes += json
+    }
+
     mutating func number(_ value: Int64) {
         bytes.append(contentsOf: String(value).utf8)
     }

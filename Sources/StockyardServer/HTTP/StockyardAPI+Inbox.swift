@@ -69,6 +69,9 @@ extension StockyardAPI {
             _ = try await submit(.zoho(.resolveLetter(letter.id)), path: "dead-letters", context: context)
             return response
         }
+        if letter.channel == "ebay" || letter.channel == "etsy" {
+            return try await replayLookupLetter(letter, context: context)
+        }
         return try await handle(input, context: context, resolving: letter.id)
     }
 
@@ -218,7 +221,7 @@ extension StockyardAPI {
         return listingsResponse(count: maps.count, outcome)
     }
 
-    private func queryLimit(_ request: Request, default fallback: Int, maximum: Int) throws -> Int {
+    func queryLimit(_ request: Request, default fallback: Int, maximum: Int) throws -> Int {
         guard let text = request.uri.queryParameters.get("limit") else { return fallback }
         guard let value = Int(text), value >= 1, value <= maximum else {
             throw APIError(.badRequest, .invalidField, "limit must be a whole number from 1 to \(maximum)", field: "limit")

@@ -17,6 +17,86 @@ extension StockyardAPI {
         router.get("/webhooks/ebay") { request, _ in try ebayChallenge(request) }
         router.post("/webhooks/ebay") { request, context in try await ebayWebhook(request, context) }
         router.post("/webhooks/etsy") { request, context in try await etsyWebhook(request, context) }
+        router.get("/v1/lookups") { request, _ in try listLookups(request) }
+    }
+
+    /// Look-up jobs waiting, the longest waiting first.
+    private func listLookups(_ request: Request) throws -> Response {
+        try authorizeRead(request)
+        let limit = try queryLimit(request, default: 100, maximum: 1000)
+        let backlog = writer.inbox.lookupBacklog
+        var json = JSONWriter()
+        json.raw("{\"backlog\":")
+        json.number(Int64(backlog.count))
+        json.raw(",\"lookups\":[")
+        for (index, job) in writer.inbox.lookups(limit: limit).enumerated() {
+            if index > 0 { json.raw(",") }
+            json.raw(bytes: job.record)
+        }
+        json.raw("]}")
+        return jsonResponse(json.bytes)
+    }
+
+    /// Replays an eBay or Etsy dead letter: a failed look-up is queued again (attempts reset);
+    /// an order as fetched is read and applied; a notification as received is read again.
+    func replayLookupLetter(_ letter: DeadLetter, context: BasicRequestContext) async throws -> Response {
+        let channel: Channel = letter.channel == "ebay" ? .ebay : .etsy
+        func unreadable(_ error: PayloadError) -> APIError {
+            APIError(.unprocessableContent, APIError.Code(error.code.rawValue), error.message, field: error.field)
+        }
+        func requeue(_ job: LookupJob) async throws -> Response {
+            var job = job
+            job.attempts = 0
+            job.notBefore = 0
+            job.lastError = nil
+            _ = try await submit(.lookupUpdate(job, resolvesDeadLetter: letter.id), path: "dead-letters", context: context)
+            return jsonResponse("{\"requeued\":\(jsonText(letter.id)),\"job\":\(jsonText(job.id))}")
+        }
+        switch letter.headers[DeadLetter.kindHeader] {
+        case "lookup":
+            guard let job = try? LookupJob(record: letter.body) else {
+                throw APIError(.unprocessableContent, .invalidField, "the dead letter does not hold a look-up job")
+            }
+            return try await requeue(job)
+        case LookupJob.Kind.ebayOrder.rawValue, LookupJob.Kind.etsyReceipt.rawValue:
+            let delivery: ChannelDelivery
+            do {
+                delivery = try letter.body.withUnsafeBytes { (raw) throws(PayloadError) -> ChannelDelivery in
+                    channel == .ebay ? try EbayOrder.read(body: raw, deliveryID: nil) : try EtsyReceipt.read(body: raw, deliveryID: nil)
+                }
+            } catch let error as PayloadError {
+                throw unreadable(error)
+            }
+            let outcome = try await submit(
+                .delivery(DeliveryJob(channel: channel, deliveryID: nil, lines: delivery.lines, adjustments: [], resolvesDeadLetter: letter.id)),
+                path: "dead-letters", context: context)
+            guard case .delivery(let applied) = outcome else { preconditionFailure("delivery answered \(outcome)") }
+            return deliveryResponse(delivery, outcome: applied)
+        default:
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            var job: LookupJob?
+            do {
+                if channel == .ebay {
+                    let notification = try letter.body.withUnsafeBytes { try EbayNotification.read(body: $0) }
+                    if case .order(let orderID) = notification.kind {
+                        job = LookupJob(id: "ebay:\(notification.notificationID)", kind: .ebayOrder, resource: orderID, receivedAt: now)
+                    }
+                } else {
+                    let notification = try letter.body.withUnsafeBytes { try EtsyNotification.read(body: $0) }
+                    if let receipt = notification.receiptID, let shop = notification.receiptShopID {
+                        let id = letter.headers["webhook-id"].flatMap { $0.isEmpty ? nil : $0 } ?? letter.id
+                        job = LookupJob(id: "etsy:\(id)", kind: .etsyReceipt, resource: receipt, shopID: shop, receivedAt: now)
+                    }
+                }
+            } catch let error as PayloadError {
+                throw unreadable(error)
+            }
+            if let job { return try await requeue(job) }
+            _ = try await submit(
+                .delivery(DeliveryJob(channel: channel, deliveryID: nil, lines: [], adjustments: [], resolvesDeadLetter: letter.id)),
+                path: "dead-letters", context: context)
+            return jsonResponse("{\"resolved\":\(jsonText(letter.id)),\"lookup\":null}")
+        }
     }
 
     // MARK: eBay
@@ -48,13 +128,18 @@ extension StockyardAPI {
             // eBay's own SDKs answer 412 to a notification that does not verify.
             throw APIError(.preconditionFailed, .unauthorized, error.description, field: "X-EBAY-SIGNATURE")
         }
-        guard let key = configuration.ebayPublicKeys[signature.keyID] else {
-            // Not a refusal: eBay retries, and the key may be known by then.
+        let key: String
+        do {
+            key = try await lookups.ebayKeys.key(signature.keyID)
+        } catch {
+            // Not a refusal: eBay retries, and the key may be fetched by then. A 200 here would
+            // lose the notification.
             metrics.countWebhook("ebay", .unavailable)
-            context.logger.warning("eBay public key unknown", metadata: ["kid": "\(signature.keyID)"])
+            context.logger.warning("eBay public key unavailable", metadata: ["kid": "\(signature.keyID)", "error": "\(error)"])
             throw APIError(
-                .serviceUnavailable, APIError.Code("key_unavailable"), "the public key \(signature.keyID) is not available yet",
-                field: "X-EBAY-SIGNATURE", retryAfterSeconds: 60)
+                .serviceUnavailable, APIError.Code("key_unavailable"),
+                "the public key \(signature.keyID) is not available yet (\(error.code))", field: "X-EBAY-SIGNATURE",
+                retryAfterSeconds: Int(max(1, min(300, error.retryAfter ?? 60))))
         }
         do {
             try body.withUnsafeBytes { try signature.verify(body: $0, publicKey: key) }

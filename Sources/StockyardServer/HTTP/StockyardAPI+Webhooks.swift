@@ -185,8 +185,7 @@ extension StockyardAPI {
     func keepDeadLetter(_ input: WebhookInput, error: PayloadError, context: BasicRequestContext) async throws -> String {
         let now = Date().timeIntervalSince1970
         let milliseconds = Int64(now * 1000)
-        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
-        let id = String(milliseconds).leftPadded(to: 13) + "-" + suffix.leftPadded(to: 8)
+        let id = DeadLetter.newID(milliseconds: milliseconds)
         let letter = DeadLetter(
             id: id, channel: input.channel, receivedAt: milliseconds, code: error.code.rawValue, message: error.message,
             field: error.field, headers: input.headers, body: input.body, replays: 0)

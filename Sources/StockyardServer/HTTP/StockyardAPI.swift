@@ -11,6 +11,7 @@ struct StockyardAPI: Sendable {
     let writer: LedgerWriter
     let metrics: StockyardMetrics
     let zohoSync: ZohoSync?
+    let lookups: LookupService
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in jsonResponse("{\"status\":\"ok\"}") }
@@ -195,6 +196,21 @@ struct StockyardAPI: Sendable {
         if let oldest = backlog.oldest {
             writer.raw(",\"oldest_age_seconds\":")
             writer.number(max(0, (Int64(Date().timeIntervalSince1970 * 1000) - oldest) / 1000))
+        }
+        for (channel, status) in lookups.currentStatus {
+            writer.raw(",")
+            writer.string(channel)
+            writer.raw(":{\"state\":")
+            writer.string(status.state)
+            if let error = status.lastError {
+                writer.raw(",\"last_error\":")
+                writer.string(error)
+            }
+            if let done = status.lastDoneAt {
+                writer.raw(",\"last_done_at\":")
+                writer.number(Int64(done))
+            }
+            writer.raw("}")
         }
         writer.raw("}")
         // Zoho's state is reported but does not make the service unready: sales are still

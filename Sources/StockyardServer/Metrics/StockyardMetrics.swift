@@ -22,6 +22,7 @@ public final class StockyardMetrics: Sendable {
     let lookupBacklog: Gauge
     private let webhooks: [String: [WebhookOutcome: Counter]]
     public let zoho: ZohoMetrics
+    public let lookups: LookupMetrics
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -56,6 +57,7 @@ public final class StockyardMetrics: Sendable {
         }
         self.webhooks = webhooks
         zoho = ZohoMetrics(registry: registry)
+        lookups = LookupMetrics(registry: registry)
     }
 
     func countWebhook(_ channel: String, _ outcome: WebhookOutcome) {

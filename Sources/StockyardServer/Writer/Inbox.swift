@@ -31,6 +31,15 @@ public struct DeadLetter: Sendable, Hashable {
     public var headers: [String: String]
     public var body: [UInt8]
     public var replays: Int
+
+    /// The header naming what a letter holds when it is not a webhook body as received
+    /// (a refused Zoho line, a failed look-up, a looked-up order).
+    static let kindHeader = "x-stockyard-kind"
+
+    /// A new id: arrival time in milliseconds, then a random suffix, so ids sort by arrival.
+    static func newID(milliseconds: Int64) -> String {
+        String(milliseconds).leftPadded(to: 13) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16).leftPadded(to: 8)
+    }
 }
 
 /// The webhook side of the state: recent delivery ids, dead letters and the item catalogue.
@@ -133,6 +142,24 @@ public final class Inbox: Sendable {
 
     func zohoBatch(_ id: String) -> ZohoBatch? {
         state.withLock { $0.zohoBatches[id] }
+    }
+
+    func lookup(_ id: String) -> LookupJob? {
+        state.withLock { $0.lookups[id] }
+    }
+
+    /// Up to `limit` jobs of `kind` due by `now` (milliseconds) and not in `excluding`, the
+    /// longest waiting first.
+    func dueLookups(_ kind: LookupJob.Kind, now: Int64, limit: Int, excluding: Set<String>) -> [LookupJob] {
+        state.withLock { state in
+            let due = state.lookups.values.filter { $0.kind == kind && $0.notBefore <= now && !excluding.contains($0.id) }
+            return Array(due.sorted { ($0.receivedAt, $0.id) < ($1.receivedAt, $1.id) }.prefix(limit))
+        }
+    }
+
+    /// Waiting jobs, the longest waiting first.
+    func lookups(limit: Int) -> [LookupJob] {
+        state.withLock { state in Array(state.lookups.values.sorted { ($0.receivedAt, $0.id) < ($1.receivedAt, $1.id) }.prefix(limit)) }
     }
 
     /// How many look-up jobs wait, and the arrival of the oldest (milliseconds since 1970).

@@ -485,7 +485,7 @@ public final class LedgerWriter: Service, @unchecked Sendable {
             for (event, outcome) in zip(events, outcomes) { metrics.countEvent(event.channel, outcome.result) }
         case (_, .listings(let replayed)):
             for item in replayed { metrics.countEvent(item.event.channel, item.outcome.result) }
-        case (.delivery(let job), .delivery(let outcome)):
+        case (.delivery(let job), .delivery(let outcome)), (.lookupDone(_, let job), .delivery(let outcome)):
             for (line, result) in zip(job.lines, outcome.lines) { metrics.countEvent(line.event.channel, result.result) }
             for case let item? in outcome.adjustments { metrics.countEvent(item.event.channel, item.outcome.result) }
             for item in outcome.replayed { metrics.countEvent(item.event.channel, item.outcome.result) }
@@ -514,6 +514,8 @@ public final class LedgerWriter: Service, @unchecked Sendable {
             stage.lookups.append(job)
             journal.lookup(job)
             return .success(.lookupStored(true))
+        case .lookupDone, .lookupUpdate, .lookupFailed:
+            return runLookup(job, on: ledger, now: now, journal: &journal, inbox: &stage)
         case .zohoAdjustment(let id, let lines):
             return runZohoAdjustment(id: id, lines: lines, on: ledger, now: now, journal: &journal, inbox: &stage)
         case .items(let items):

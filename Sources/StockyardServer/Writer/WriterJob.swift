@@ -46,6 +46,13 @@ public enum WriterJob: Sendable {
     case lookup(LookupJob, channel: Channel, deliveryID: String)
     /// An adjustment made in Zoho itself: `zoho_on_hand` moves by each line, once per adjustment id.
     case zohoAdjustment(adjustmentID: String, lines: [OnHandDelta])
+    /// A look-up done: the order's lines applied and the job removed, in one transaction.
+    case lookupDone(LookupJob, DeliveryJob)
+    /// A look-up job stored again: after a failed attempt (its attempts and next time), or put
+    /// back from the dead letter `resolvesDeadLetter`, which goes in the same transaction.
+    case lookupUpdate(LookupJob, resolvesDeadLetter: String?)
+    /// A look-up given up on: the job leaves, the dead letter arrives.
+    case lookupFailed(LookupJob, DeadLetter)
 
     var eventCount: Int {
         switch self {
@@ -58,7 +65,8 @@ public enum WriterJob: Sendable {
         case .items(let items): items.count
         case .zoho: 1
         case .zohoAdjustment(_, let lines): lines.count
-        case .lookup: 1
+        case .lookup, .lookupUpdate, .lookupFailed: 1
+        case .lookupDone(_, let delivery): max(1, delivery.lines.count)
         }
     }
 }
@@ -109,6 +117,8 @@ public enum WriterOutcome: Sendable {
     case zohoBatch(ZohoBatch?)
     /// A look-up job: false when its delivery id was stored lately and nothing was stored again.
     case lookupStored(Bool)
+    /// A look-up that was no longer waiting (done or given up on already): nothing was applied.
+    case lookupGone
     /// A Zoho adjustment: false when its id was stored lately and nothing was applied again.
     case zohoAdjustment(applied: Bool)
     case stored

@@ -84,7 +84,7 @@ struct RefusedLine: Codable {
     var quantity: Int64
     var reference: String
 
-    static let kindHeader = "x-stockyard-kind"
+    static let kindHeader = DeadLetter.kindHeader
     static let kind = "refused-line"
 
     var line: ZohoBatch.Line { ZohoBatch.Line(itemID: item_id, locationID: location_id, quantity: quantity) }

@@ -1,0 +1,67 @@
+import Foundation
+import StockyardHTTPClient
+
+/// eBay's REST APIs over libcurl: OAuth tokens (`/identity/v1/oauth2/token`), notification
+/// public keys and Fulfillment orders. One per thread: a libcurl handle is not thread-safe.
+final class EbayAPIClient {
+    /// The application scope eBay requires for `getPublicKey`.
+    static let applicationScope = "https://api.ebay.com/oauth/api_scope"
+
+    private let http: MarketplaceHTTP
+    private let configuration: EbayAPIConfiguration
+
+    init(configuration: EbayAPIConfiguration) {
+        self.configuration = configuration
+        self.http = MarketplaceHTTP(connectTimeout: configuration.connectTimeoutSeconds, totalTimeout: configuration.totalTimeoutSeconds)
+    }
+
+    /// An application token (client credentials grant), for the notification public keys.
+    func applicationToken(now: Double) throws(MarketplaceAPIError) -> MarketplaceToken {
+        try tokenCall([("grant_type", "client_credentials"), ("scope", Self.applicationScope)], now: now)
+    }
+
+    /// The seller's user token from their refresh token, for the Fulfillment API. The scopes
+    /// are those the seller granted.
+    func userToken(refreshToken: String, now: Double) throws(MarketplaceAPIError) -> MarketplaceToken {
+        var token = try tokenCall([("grant_type", "refresh_token"), ("refresh_token", refreshToken)], now: now)
+        token.refreshToken = nil
+        return token
+    }
+
+    private func tokenCall(_ fields: [(String, String)], now: Double) throws(MarketplaceAPIError) -> MarketplaceToken {
+        let basic = Data("\(configuration.clientID):\(configuration.clientSecret)".utf8).base64EncodedString()
+        do {
+            let response = try http.perform(
+                "POST", configuration.apiURL.withoutTrailingSlash + "/identity/v1/oauth2/token",
+                headers: [("Authorization", "Basic \(basic)"), ("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
+                body: MarketplaceHTTP.form(fields))
+            return try MarketplaceHTTP.token(response, now: now)
+        } catch {
+            throw MarketplaceHTTP.tokenError(error)
+        }
+    }
+
+    /// `GET /commerce/notification/v1/public_key/{kid}`: the PEM of the key that signs notifications.
+    func publicKey(keyID: String, token: String) throws(MarketplaceAPIError) -> String {
+        let response = try get("/commerce/notification/v1/public_key/" + MarketplaceHTTP.segment(keyID), token: token)
+        let object = try MarketplaceHTTP.object(response)
+        guard let key = object["key"] as? String, !key.isEmpty else {
+            throw MarketplaceAPIError(.invalidResponse, status: response.status, message: "the public key answer has no key")
+        }
+        if let digest = object["digest"] as? String, digest.uppercased() != "SHA1" {
+            throw MarketplaceAPIError(.invalidResponse, status: response.status, message: "the public key is for digest \(digest), not SHA1")
+        }
+        return key
+    }
+
+    /// `GET /sell/fulfillment/v1/order/{orderId}`: the order as eBay returns it.
+    func order(_ orderID: String, token: String) throws(MarketplaceAPIError) -> [UInt8] {
+        try get("/sell/fulfillment/v1/order/" + MarketplaceHTTP.segment(orderID), token: token).body
+    }
+
+    private func get(_ path: String, token: String) throws(MarketplaceAPIError) -> HTTPClientResponse {
+        try http.perform(
+            "GET", configuration.apiURL.withoutTrailingSlash + path,
+            headers: [("Authorization", "Bearer \(token)"), ("Accept", "application/json")])
+    }
+}

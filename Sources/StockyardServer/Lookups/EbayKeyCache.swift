@@ -1,0 +1,85 @@
+import Foundation
+import StockyardChannels
+import StockyardZoho
+import Synchronization
+
+/// eBay's notification public keys by `kid`: pinned ones from the configuration, and those
+/// fetched from eBay's key endpoint, kept for `keyCacheSeconds`. One fetch per key at a time;
+/// after a failed fetch the key is not asked for again for a few seconds.
+final class EbayKeyCache: Sendable {
+    typealias Fetch = @Sendable (_ keyID: String) async throws(MarketplaceAPIError) -> String
+
+    private struct State {
+        var fetched: [String: (pem: String, at: Double)] = [:]
+        var failed: [String: (error: MarketplaceAPIError, at: Double)] = [:]
+        var pending: [String: Task<String, any Error>] = [:]
+        /// Fetches lately: a flood of made-up key ids must not spend eBay's call limit.
+        var fetches = SlidingWindow(limit: 20, seconds: 60)
+    }
+
+    private let pinned: [String: String]
+    private let fetch: Fetch?
+    private let lifetime: Double
+    private let failureHoldSeconds: Double
+    private let state = Mutex(State())
+
+    init(pinned: [String: String], lifetime: Double = 3600, failureHoldSeconds: Double = 5, fetch: Fetch?) {
+        self.pinned = pinned
+        self.lifetime = lifetime
+        self.failureHoldSeconds = failureHoldSeconds
+        self.fetch = fetch
+    }
+
+    /// The PEM for `keyID`: pinned, cached, or fetched now.
+    func key(_ keyID: String) async throws(MarketplaceAPIError) -> String {
+        if let pem = pinned[keyID] { return pem }
+        let now = Date().timeIntervalSince1970
+        enum Step { case found(String), failed(MarketplaceAPIError), wait(Task<String, any Error>) }
+        let step = state.withLock { state -> Step in
+            if let entry = state.fetched[keyID], now - entry.at < lifetime { return .found(entry.pem) }
+            if let failure = state.failed[keyID], now - failure.at < failureHoldSeconds { return .failed(failure.error) }
+            if let task = state.pending[keyID] { return .wait(task) }
+            guard let fetch else {
+                return .failed(MarketplaceAPIError(.notConfigured, message: "the key \(keyID) is not pinned and eBay's API is not configured"))
+            }
+            let wait = state.fetches.wait(now: now)
+            if wait > 0 {
+                return .failed(MarketplaceAPIError(.rateLimited, message: "too many key fetches lately", retryAfter: wait))
+            }
+            state.fetches.record(now: now)
+            if state.failed.count > 1024 { state.failed = state.failed.filter { now - $0.value.at < failureHoldSeconds } }
+            let task = Task { () throws -> String in
+                let pem = try await fetch(keyID)
+                guard EbaySignature.isPublicKey(pem) else {
+                    throw MarketplaceAPIError(.invalidResponse, message: "eBay's key \(keyID) is not a P-256 public key")
+                }
+                return pem
+            }
+            state.pending[keyID] = task
+            return .wait(task)
+        }
+        switch step {
+        case .found(let pem):
+            return pem
+        case .failed(let error):
+            throw error
+        case .wait(let task):
+            do {
+                let pem = try await task.value
+                state.withLock {
+                    $0.fetched[keyID] = (pem, Date().timeIntervalSince1970)
+                    $0.failed[keyID] = nil
+                    $0.pending[keyID] = nil
+                }
+                return pem
+            } catch {
+                let failure = (error as? MarketplaceAPIError) ?? MarketplaceAPIError(.network, message: "key fetch interrupted")
+                state.withLock {
+                    $0.failed[keyID] = (failure, Date().timeIntervalSince1970)
+                    $0.pending[keyID] = nil
+                }
+                throw failure
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import StockyardChannels
+import StockyardCore
+import Synchronization
+
+/// One channel's side of the look-ups: how to fetch and read its orders, how fast, and which
+/// jobs its workers hold now.
+final class LookupLane: Sendable {
+    typealias Fetch = @Sendable (_ job: LookupJob, _ worker: Int) async throws(MarketplaceAPIError) -> [UInt8]
+    typealias Read = @Sendable (_ body: [UInt8], _ job: LookupJob) throws(PayloadError) -> ChannelDelivery
+
+    /// What a lane reports in `/readyz`.
+    struct Status: Sendable {
+        var state = "ok"
+        var lastError: String?
+        /// Seconds since 1970.
+        var lastDoneAt: Double?
+    }
+
+    let kind: LookupJob.Kind
+    let channel: Channel
+    let concurrency: Int
+    let gate: RateGate
+    let fetch: Fetch
+    let read: Read
+    let claims = Claims()
+    let status = Mutex(Status())
+
+    init(kind: LookupJob.Kind, channel: Channel, concurrency: Int, gate: RateGate, fetch: @escaping Fetch, read: @escaping Read) {
+        self.kind = kind
+        self.channel = channel
+        self.concurrency = concurrency
+        self.gate = gate
+        self.fetch = fetch
+        self.read = read
+    }
+
+    /// Runs a reader over the bytes of a body.
+    static func read(
+        _ body: [UInt8], with reader: (UnsafeRawBufferPointer) throws(PayloadError) -> ChannelDelivery
+    ) throws(PayloadError) -> ChannelDelivery {
+        let result = body.withUnsafeBytes { raw in Result { () throws(PayloadError) in try reader(raw) } }
+        return try result.get()
+    }
+
+    /// Jobs handed to workers: a few due jobs taken from the inbox at a time, and the ids held.
+    final class Claims: Sendable {
+        private struct State {
+            var pending: [LookupJob] = []
+            var held = Set<String>()
+        }
+
+        private let state = Mutex(State())
+
+        /// The next due job no worker holds, now held by the caller.
+        func next(from inbox: Inbox, kind: LookupJob.Kind, now: Int64) -> LookupJob? {
+            state.withLock { state in
+                if state.pending.isEmpty {
+                    state.pending = inbox.dueLookups(kind, now: now, limit: 256, excluding: state.held).reversed()
+                }
+                guard let job = state.pending.popLast() else { return nil }
+                state.held.insert(job.id)
+                return job
+            }
+        }
+
+        func release(_ id: String) {
+            _ = state.withLock { $0.held.remove(id) }
+        }
+    }
+}

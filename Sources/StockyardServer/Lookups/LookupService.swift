@@ -1,0 +1,250 @@
+import Foundation
+import Logging
+import Prometheus
+import ServiceLifecycle
+import StockyardChannels
+import StockyardCore
+import Synchronization
+
+/// Drains the look-up jobs that eBay and Etsy notifications leave: each job's order is fetched
+/// from the channel's API (at the channel's pace) and its lines applied, and the job removed, in
+/// one transaction. Failures are tried again with growing waits; a job that keeps failing, or an
+/// order that cannot be read, becomes a dead letter. Jobs live in Redis, so a crash between the
+/// acknowledgement and the look-up only delays it.
+public final class LookupService: Service, Sendable {
+    private let writer: LedgerWriter
+    private let configuration: LookupConfiguration
+    private let metrics: StockyardMetrics
+    private let logger: Logger
+    private let lanes: [LookupLane]
+    private let ebay: EbayLookups?
+    private let etsy: EtsyLookups?
+    private let tokenCache: TokenCache
+    /// eBay's notification keys, pinned or fetched.
+    let ebayKeys: EbayKeyCache
+
+    init(configuration: ServerConfiguration, writer: LedgerWriter, metrics: StockyardMetrics, logger: Logger) {
+        self.writer = writer
+        self.configuration = configuration.lookups
+        self.metrics = metrics
+        self.logger = logger
+        let cache = TokenCache(redis: configuration.redis)
+        tokenCache = cache
+        ebay = configuration.ebayAPI.map { EbayLookups(configuration: $0, cache: cache, logger: logger) }
+        etsy = configuration.etsyAPI.map { EtsyLookups(configuration: $0, cache: cache, logger: logger) }
+        var fetchKey: EbayKeyCache.Fetch?
+        if let ebay {
+            let keyMetrics = metrics.lookups
+            fetchKey = { (keyID: String) async throws(MarketplaceAPIError) -> String in
+                do throws(MarketplaceAPIError) {
+                    let pem = try await ebay.publicKey(keyID)
+                    keyMetrics.keyFetches[true]?.increment()
+                    return pem
+                } catch {
+                    keyMetrics.keyFetches[false]?.increment()
+                    throw error
+                }
+            }
+        }
+        ebayKeys = EbayKeyCache(
+            pinned: configuration.ebayPublicKeys, lifetime: configuration.ebayAPI?.keyCacheSeconds ?? 3600, fetch: fetchKey)
+        var lanes: [LookupLane] = []
+        let ebay = self.ebay
+        lanes.append(
+            LookupLane(
+                kind: .ebayOrder, channel: .ebay, concurrency: configuration.ebayAPI?.concurrency ?? 1,
+                gate: RateGate(perSecond: configuration.ebayAPI?.lookupsPerSecond ?? 1),
+                fetch: { job, worker throws(MarketplaceAPIError) in
+                    guard let ebay else { throw MarketplaceAPIError(.notConfigured, message: "eBay's API is not configured (STOCKYARD_EBAY_CLIENT_ID)") }
+                    return try await ebay.order(job.resource, worker: worker)
+                },
+                read: { body, job throws(PayloadError) in
+                    try LookupLane.read(body) { raw throws(PayloadError) in try EbayOrder.read(body: raw, deliveryID: nil) }
+                }))
+        let etsy = self.etsy
+        lanes.append(
+            LookupLane(
+                kind: .etsyReceipt, channel: .etsy, concurrency: configuration.etsyAPI?.concurrency ?? 1,
+                gate: RateGate(perSecond: configuration.etsyAPI?.lookupsPerSecond ?? 1),
+                fetch: { job, worker throws(MarketplaceAPIError) in
+                    guard let etsy else { throw MarketplaceAPIError(.notConfigured, message: "Etsy's API is not configured (STOCKYARD_ETSY_KEYSTRING)") }
+                    return try await etsy.receipt(shopID: job.shopID ?? "", receiptID: job.resource, worker: worker)
+                },
+                read: { body, job throws(PayloadError) in
+                    try LookupLane.read(body) { raw throws(PayloadError) in try EtsyReceipt.read(body: raw, deliveryID: nil) }
+                }))
+        self.lanes = lanes
+    }
+
+    /// Per channel: `ok`, `not_configured`, `credentials_rejected`, `rate_limited` or `failing`.
+    var currentStatus: [(channel: String, status: LookupLane.Status)] {
+        lanes.map { ($0.channel.name, $0.status.withLock { $0 }) }
+    }
+
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            for lane in lanes {
+                for worker in 0..<max(1, lane.concurrency) {
+                    group.addTask { await self.work(lane, worker: worker) }
+                }
+            }
+            group.addTask { await self.watchBacklog() }
+            try? await gracefulShutdown()
+            // Calls under way finish (they cannot be taken back); nothing new starts.
+            group.cancelAll()
+        }
+        ebay?.stop()
+        etsy?.stop()
+        tokenCache.stop()
+    }
+
+    private static var nowMilliseconds: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    private func watchBacklog() async {
+        while !Task.isCancelled {
+            let backlog = writer.inbox.lookupBacklog
+            metrics.lookupBacklog.set(Int64(backlog.count))
+            metrics.lookups.oldestAge.set(backlog.oldest.map { max(0, (Self.nowMilliseconds - $0) / 1000) } ?? 0)
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    private func work(_ lane: LookupLane, worker: Int) async {
+        while !Task.isCancelled {
+            guard let job = lane.claims.next(from: writer.inbox, kind: lane.kind, now: Self.nowMilliseconds) else {
+                try? await Task.sleep(for: .seconds(configuration.pollSeconds))
+                continue
+            }
+            let wait = lane.gate.delay(now: Date().timeIntervalSince1970)
+            if wait > 0 { try? await Task.sleep(for: .seconds(wait)) }
+            if Task.isCancelled {
+                lane.claims.release(job.id)
+                return
+            }
+            let pause = await process(job, lane: lane, worker: worker)
+            lane.claims.release(job.id)
+            if pause > 0 { try? await Task.sleep(for: .seconds(pause)) }
+        }
+    }
+
+    /// One attempt at one job; returns seconds this worker should rest afterwards.
+    private func process(_ job: LookupJob, lane: LookupLane, worker: Int) async -> Double {
+        let channel = lane.channel.name
+        let started = ContinuousClock.now
+        let body: [UInt8]
+        do throws(MarketplaceAPIError) {
+            body = try await lane.fetch(job, worker)
+        } catch {
+            metrics.lookups.record(channel, ContinuousClock.now - started)
+            return await failed(job, lane: lane, error: error)
+        }
+        metrics.lookups.record(channel, ContinuousClock.now - started)
+        let delivery: ChannelDelivery
+        do throws(PayloadError) {
+            delivery = try lane.read(body, job)
+        } catch {
+            return await giveUp(job, lane: lane, letter: unreadable(job, lane: lane, body: body, error: error))
+        }
+        do {
+            let outcome = try await writer.submit(
+                .lookupDone(job, DeliveryJob(channel: lane.channel, deliveryID: nil, lines: delivery.lines, adjustments: [])))
+            lane.status.withLock {
+                $0.state = "ok"
+                $0.lastDoneAt = Date().timeIntervalSince1970
+            }
+            metrics.lookups.count(channel, .done)
+            if case .delivery(let applied) = outcome {
+                logger.info(
+                    "look-up applied",
+                    metadata: [
+                        "job": "\(job.id)", "resource": "\(job.resource)", "lines": "\(applied.lines.count)",
+                        "waited_ms": "\(Self.nowMilliseconds - job.receivedAt)",
+                    ])
+            }
+            return 0
+        } catch let error as InvalidJobError {
+            let problem = PayloadError(field: "lines[\(error.index)].\(error.problem.field)", message: error.problem.message)
+            return await giveUp(job, lane: lane, letter: unreadable(job, lane: lane, body: body, error: problem))
+        } catch {
+            // The store cannot take it now: the job stays and is tried again shortly.
+            logger.warning("look-up result not stored; it will be tried again", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            return 1
+        }
+    }
+
+    /// A failed call: a pause for the lane (rate limits, refused credentials) or the job's next
+    /// attempt, or a dead letter after the last.
+    private func failed(_ job: LookupJob, lane: LookupLane, error: MarketplaceAPIError) async -> Double {
+        let channel = lane.channel.name
+        let now = Date().timeIntervalSince1970
+        switch error.code {
+        case .rateLimited, .tokenRequestLimit:
+            let seconds = max(1, error.retryAfter ?? 1)
+            lane.gate.pause(until: now + seconds)
+            metrics.lookups.count(channel, .rateLimited)
+            lane.status.withLock {
+                $0.state = "rate_limited"
+                $0.lastError = error.description
+            }
+            logger.notice("channel asked for a pause", metadata: ["channel": "\(channel)", "seconds": "\(seconds)"])
+            return 0
+        case .credentialsRejected, .notConfigured:
+            // Every job would fail the same way: they wait, unchanged, until a person fixes it.
+            lane.gate.pause(until: now + 60)
+            lane.status.withLock {
+                $0.state = error.code == .notConfigured ? "not_configured" : "credentials_rejected"
+                $0.lastError = error.description
+            }
+            return 0
+        default:
+            break
+        }
+        var next = job
+        next.attempts += 1
+        next.lastError = error.description
+        lane.status.withLock {
+            $0.state = "failing"
+            $0.lastError = error.description
+        }
+        if next.attempts >= configuration.maxAttempts {
+            let letter = DeadLetter(
+                id: DeadLetter.newID(milliseconds: Self.nowMilliseconds), channel: channel, receivedAt: Self.nowMilliseconds,
+                code: "lookup_failed", message: "the look-up of \(job.resource) failed \(next.attempts) times; last: \(error)",
+                field: nil, headers: [DeadLetter.kindHeader: "lookup"], body: next.record, replays: 0)
+            return await giveUp(next, lane: lane, letter: letter)
+        }
+        let backoff = configuration.backoff(afterAttempts: next.attempts)
+        next.notBefore = Self.nowMilliseconds + Int64(backoff * 1000)
+        metrics.lookups.count(channel, .retry)
+        logger.warning(
+            "look-up failed; it will be tried again",
+            metadata: ["job": "\(job.id)", "attempts": "\(next.attempts)", "retry_in_s": "\(Int(backoff))", "error": "\(error)"])
+        do {
+            _ = try await writer.submit(.lookupUpdate(next, resolvesDeadLetter: nil))
+            return 0
+        } catch {
+            return 1
+        }
+    }
+
+    /// The order as fetched, kept for a person because it cannot be read or applied.
+    private func unreadable(_ job: LookupJob, lane: LookupLane, body: [UInt8], error: PayloadError) -> DeadLetter {
+        DeadLetter(
+            id: DeadLetter.newID(milliseconds: Self.nowMilliseconds), channel: lane.channel.name, receivedAt: Self.nowMilliseconds,
+            code: error.code.rawValue, message: "\(job.resource): \(error.message)", field: error.field,
+            headers: [DeadLetter.kindHeader: job.kind.rawValue, "x-stockyard-lookup": job.id], body: body, replays: 0)
+    }
+
+    private func giveUp(_ job: LookupJob, lane: LookupLane, letter: DeadLetter) async -> Double {
+        do {
+            _ = try await writer.submit(.lookupFailed(job, letter))
+        } catch {
+            return 1
+        }
+        metrics.lookups.count(lane.channel.name, .deadLettered)
+        logger.error(
+            "look-up given up; kept as a dead letter",
+            metadata: ["job": "\(job.id)", "dead_letter": "\(letter.id)", "reason": "\(letter.code)", "message": "\(letter.message)"])
+        return 0
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import StockyardHTTPClient
+import StockyardZoho
+
+/// What eBay's and Etsy's clients share: one libcurl handle, and the reading of answers into
+/// `MarketplaceAPIError`s (eBay's `errors[]` envelope, Etsy's and OAuth's `error` field).
+struct MarketplaceHTTP {
+    let http: CurlHTTPClient
+
+    init(connectTimeout: Double, totalTimeout: Double) {
+        http = CurlHTTPClient(configuration: .init(connectTimeout: connectTimeout, totalTimeout: totalTimeout))
+    }
+
+    /// Performs a request; any status but 2xx becomes an error.
+    func perform(
+        _ method: String, _ url: String, headers: [(String, String)], body: [UInt8]? = nil
+    ) throws(MarketplaceAPIError) -> HTTPClientResponse {
+        let response: HTTPClientResponse
+        do {
+            response = try http.request(method: method, url: url, headers: headers, body: body)
+        } catch {
+            throw MarketplaceAPIError(.network, message: error.message)
+        }
+        guard !(200..<300).contains(response.status) else { return response }
+        let retryAfter = response.header("Retry-After").flatMap { RetryAfter.seconds($0) }
+        let message = Self.errorMessage(response.body) ?? "HTTP \(response.status)"
+        let code: MarketplaceAPIError.Code
+        switch response.status {
+        case 429: code = .rateLimited
+        case 401: code = .unauthorized
+        case 403: code = .forbidden
+        case 404: code = .notFound
+        case 500...: code = .serverError
+        default: code = .rejected
+        }
+        throw MarketplaceAPIError(code, status: response.status, message: message, retryAfter: retryAfter)
+    }
+
+    /// A JSON object answer.
+    static func object(_ response: HTTPClientResponse) throws(MarketplaceAPIError) -> [String: Any] {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] else {
+            throw MarketplaceAPIError(.invalidResponse, status: response.status, message: "the answer is not a JSON object")
+        }
+        return object
+    }
+
+    /// An OAuth token answer (`access_token`, `expires_in`, maybe `refresh_token`).
+    static func token(_ response: HTTPClientResponse, now: Double) throws(MarketplaceAPIError) -> MarketplaceToken {
+        let object = try object(response)
+        guard let access = object["access_token"] as? String, !access.isEmpty else {
+            throw MarketplaceAPIError(.invalidResponse, status: response.status, message: "the token answer has no access_token")
+        }
+        let lifetime = (object["expires_in"] as? NSNumber)?.doubleValue ?? 3600
+        return MarketplaceToken(accessToken: access, expiresAt: now + lifetime, refreshToken: object["refresh_token"] as? String)
+    }
+
+    /// A token endpoint's refusal: the client or the grant is wrong (not worth retrying).
+    static func tokenError(_ error: MarketplaceAPIError) -> MarketplaceAPIError {
+        guard error.code == .rejected || error.code == .unauthorized else { return error }
+        var refused = error
+        refused.code = .credentialsRejected
+        return refused
+    }
+
+    /// The vendor's own words: eBay `errors[0].message`, or OAuth's and Etsy's `error` (with
+    /// `error_description`).
+    static func errorMessage(_ body: [UInt8]) -> String? {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else { return nil }
+        if let errors = object["errors"] as? [[String: Any]], let first = errors.first {
+            let id = (first["errorId"] as? NSNumber).map { " (error \($0))" } ?? ""
+            return ((first["message"] as? String) ?? "error") + id
+        }
+        if let error = object["error"] as? String {
+            return (object["error_description"] as? String).map { "\(error): \($0)" } ?? error
+        }
+        return nil
+    }
+
+    static func form(_ fields: [(String, String)]) -> [UInt8] {
+        Array(fields.map { "\($0.0)=\(formEncode($0.1))" }.joined(separator: "&").utf8)
+    }
+
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    static func formEncode(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
+    }
+
+    /// One path segment, percent-encoded.
+    static func segment(_ text: String) -> String { formEncode(text) }
+}
+
+extension String {
+    var withoutTrailingSlash: String {
+        var text = self
+        while text.hasSuffix("/") { text.removeLast() }
+        return text
+    }
+}

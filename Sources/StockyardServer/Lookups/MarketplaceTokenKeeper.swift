@@ -1,0 +1,105 @@
+import Foundation
+import Logging
+import StockyardZoho
+
+/// The one keeper of a marketplace access token: cached in memory and in Redis, refreshed
+/// ahead of expiry or after a 401, never more than 10 requests in 10 minutes, one request at a
+/// time. A refused client or refresh token stops it until the configuration changes.
+actor MarketplaceTokenKeeper {
+    typealias Fetch = @Sendable (_ refreshToken: String?) async throws(MarketplaceAPIError) -> MarketplaceToken
+
+    /// `ebay:app`, `ebay:user` or `etsy` (also the Redis cache name).
+    let name: String
+    private let identity: String
+    private let configuredRefreshToken: String?
+    private let cache: TokenCache
+    private let fetch: Fetch
+    private let logger: Logger
+    private let marginSeconds: Double
+    private var token: MarketplaceToken?
+    private var loaded = false
+    private var requests = SlidingWindow(limit: 10, seconds: 600)
+    private var pending: Task<MarketplaceToken, any Error>?
+    /// Set once the vendor refused the credentials: a person must fix them.
+    private(set) var refused: MarketplaceAPIError?
+
+    init(
+        name: String, identity: String, refreshToken: String?, cache: TokenCache, marginSeconds: Double = 300, logger: Logger,
+        fetch: @escaping Fetch
+    ) {
+        self.name = name
+        self.identity = identity
+        self.configuredRefreshToken = refreshToken
+        self.cache = cache
+        self.marginSeconds = marginSeconds
+        self.logger = logger
+        self.fetch = fetch
+    }
+
+    /// A token with time left; refreshed first when close to expiry.
+    func current() async throws(MarketplaceAPIError) -> MarketplaceToken {
+        if !loaded {
+            loaded = true
+            if let cached = await cache.load(name, identity: identity) { token = cached }
+        }
+        if let token, token.expiresAt - marginSeconds > Date().timeIntervalSince1970 { return token }
+        return try await refresh(replacing: token?.accessToken)
+    }
+
+    /// A new token because `rejected` was refused or is close to expiry; when another caller
+    /// refreshed meanwhile, its token is returned without asking again.
+    func refresh(replacing rejected: String?) async throws(MarketplaceAPIError) -> MarketplaceToken {
+        if let refused { throw refused }
+        let now = Date().timeIntervalSince1970
+        if let token, token.accessToken != rejected, token.expiresAt - marginSeconds > now { return token }
+        if let pending { return try await Self.value(of: pending) }
+        let wait = requests.wait(now: now)
+        if wait > 0 {
+            if let token, token.accessToken != rejected, token.expiresAt > now + 1 { return token }
+            throw MarketplaceAPIError(.tokenRequestLimit, message: "\(name): token requests are at 10 per 10 minutes", retryAfter: wait)
+        }
+        requests.record(now: now)
+        let rotated = token?.refreshToken
+        let configured = configuredRefreshToken
+        let fetch = self.fetch
+        let task = Task { () throws -> MarketplaceToken in
+            do {
+                return try await fetch(rotated ?? configured)
+            } catch let error as MarketplaceAPIError where error.code == .credentialsRejected && rotated != nil && rotated != configured {
+                // The refresh token Etsy rotated to was refused: the configured one may still work.
+                return try await fetch(configured)
+            }
+        }
+        pending = task
+        defer { pending = nil }
+        do {
+            let fresh = try await Self.value(of: task)
+            token = fresh
+            logger.info("marketplace access token refreshed", metadata: ["token": "\(name)"])
+            // A rotating refresh token must outlive the access token (Etsy's last 90 days).
+            let seconds = fresh.refreshToken != nil ? 90 * 86_400 : Int(fresh.expiresAt - Date().timeIntervalSince1970)
+            await cache.store(name, identity: identity, token: fresh, seconds: seconds)
+            return fresh
+        } catch {
+            if error.code == .credentialsRejected {
+                refused = error
+                logger.critical(
+                    "the marketplace refused our credentials: look-ups wait until they are fixed",
+                    metadata: ["token": "\(name)", "error": "\(error.message)"])
+            } else {
+                logger.warning("marketplace token refresh failed", metadata: ["token": "\(name)", "error": "\(error)"])
+            }
+            throw error
+        }
+    }
+
+    private static func value(of task: Task<MarketplaceToken, any Error>) async throws(MarketplaceAPIError) -> MarketplaceToken {
+        do {
+            return try await task.value
+        } catch let error as MarketplaceAPIError {
+            throw error
+        } catch {
+            throw MarketplaceAPIError(.network, message: "token refresh interrupted")
+        }
+    }
+}
