@@ -1,0 +1,111 @@
+import Crypto
+import Foundation
+import Synchronization
+import Testing
+
+@testable import StockyardServer
+
+/// eBay's notification keys: pinned first, fetched once and kept, failures held briefly, and
+/// a flood of made-up key ids kept from spending eBay's call limit.
+@Suite struct EbayKeyCacheTests {
+    private final class Calls: Sendable {
+        let count = Atomic<Int>(0)
+    }
+
+    @Test func pinnedKeysNeedNoFetch() async throws {
+        let pem = P256.Signing.PrivateKey().publicKey.pemRepresentation
+        let cache = EbayKeyCache(pinned: ["kid-1": pem], fetch: nil)
+        #expect(try await cache.key("kid-1") == pem)
+        await #expect(throws: MarketplaceAPIError.self) { try await cache.key("kid-2") }
+    }
+
+    @Test func aFetchedKeyIsKeptAndConcurrentAsksShareOneFetch() async throws {
+        let pem = P256.Signing.PrivateKey().publicKey.pemRepresentation
+        let calls = Calls()
+        let cache = EbayKeyCache(pinned: [:], lifetime: 3600) { kid throws(MarketplaceAPIError) in
+            calls.count.add(1, ordering: .relaxed)
+            return pem
+        }
+        try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<20 { group.addTask { try await cache.key("kid-9") } }
+            for try await key in group { #expect(key == pem) }
+        }
+        #expect(try await cache.key("kid-9") == pem)
+        #expect(calls.count.load(ordering: .relaxed) == 1)
+    }
+
+    @Test func eBaysOneLinePEMIsRead() async throws {
+        // eBay's endpoint returns the markers and the base64 on one line.
+        let pem = P256.Signing.PrivateKey().publicKey.pemRepresentation.replacingOccurrences(of: "\n", with: "")
+        let cache = EbayKeyCache(pinned: [:]) { _ throws(MarketplaceAPIError) in pem }
+        #expect(try await cache.key("kid-1") == pem)
+    }
+
+    @Test func aFailedFetchIsHeldThenTriedAgain() async throws {
+        let calls = Calls()
+        let pem = P256.Signing.PrivateKey().publicKey.pemRepresentation
+        let cache = EbayKeyCache(pinned: [:], failureHoldSeconds: 0.2) { _ throws(MarketplaceAPIError) in
+            if calls.count.add(1, ordering: .relaxed).newValue == 1 {
+                throw MarketplaceAPIError(.serverError, status: 500, message: "down")
+            }
+            return pem
+        }
+        await #expect(throws: MarketplaceAPIError.self) { try await cache.key("kid-1") }
+        // Held: answered from the failure without asking eBay again.
+        await #expect(throws: MarketplaceAPIError.self) { try await cache.key("kid-1") }
+        #expect(calls.count.load(ordering: .relaxed) == 1)
+        let deadline = ContinuousClock.now + .seconds(10)
+        var fetched: String?
+        while fetched == nil, ContinuousClock.now < deadline {
+            fetched = try? await cache.key("kid-1")
+            if fetched == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(fetched == pem)
+        #expect(calls.count.load(ordering: .relaxed) == 2)
+    }
+
+    @Test func notAKeyIsRefused() async throws {
+        let cache = EbayKeyCache(pinned: [:]) { _ throws(MarketplaceAPIError) in "-----BEGIN PUBLIC KEY-----bm90IGEga2V5-----END PUBLIC KEY-----" }
+        do {
+            _ = try await cache.key("kid-1")
+            Issue.record("a body that is not a key was accepted")
+        } catch {
+            #expect(error.code == .invalidResponse)
+        }
+    }
+
+    @Test func madeUpKeyIDsAreFetchedAtMostTwentyTimesAMinute() async throws {
+        let calls = Calls()
+        let cache = EbayKeyCache(pinned: [:]) { _ throws(MarketplaceAPIError) in
+            calls.count.add(1, ordering: .relaxed)
+            throw MarketplaceAPIError(.notFound, status: 404, message: "no such key")
+        }
+        var limited = 0
+        for index in 0..<50 {
+            do {
+                _ = try await cache.key("made-up-\(index)")
+            } catch {
+                if error.code == .rateLimited { limited += 1 }
+            }
+        }
+        #expect(calls.count.load(ordering: .relaxed) == 20)
+        #expect(limited == 30)
+    }
+
+    @Test func rateGateSpacesCallsAndHoldsThemDuringAPause() {
+        let gate = RateGate(perSecond: 10)
+        #expect(gate.delay(now: 100) == 0)
+        #expect(abs(gate.delay(now: 100) - 0.1) < 1e-9)
+        #expect(abs(gate.delay(now: 100) - 0.2) < 1e-9)
+        gate.pause(until: 105)
+        #expect(abs(gate.delay(now: 101) - 4) < 1e-9)
+    }
+
+    @Test func backoffDoublesWithJitterUpToTheCap() {
+        let configuration = LookupConfiguration(maxAttempts: 10, firstBackoffSeconds: 2, maxBackoffSeconds: 60)
+        for (attempts, base) in [(1, 2.0), (2, 4), (3, 8), (5, 32), (6, 60), (9, 60)] {
+            let wait = configuration.backoff(afterAttempts: attempts)
+            #expect(wait >= base * 0.8 && wait <= base * 1.2, "attempt \(attempts): \(wait)")
+        }
+    }
+}
