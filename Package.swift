@@ -83,6 +83,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // A stand-in for eBay's and Etsy's APIs over real HTTP: tokens, order and receipt look-ups,
+        // signed notifications, limits and faults.
+        .target(
+            name: "StockyardMarketplaceSandbox",
+            dependencies: [
+                "StockyardChannels",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // Channel payloads and signatures: webhook bodies in, sale events out. No I/O.
         .target(
             name: "StockyardChannels",
@@ -120,6 +134,7 @@ let package = Package(
                 "StockyardChannels",
                 "StockyardZoho",
                 "StockyardZohoSandbox",
+                "StockyardMarketplaceSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -144,6 +159,7 @@ let package = Package(
                 "StockyardHTTPClient",
                 "StockyardZoho",
                 "StockyardZohoSandbox",
+                "StockyardMarketplaceSandbox",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

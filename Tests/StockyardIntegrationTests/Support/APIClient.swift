@@ -37,6 +37,15 @@ final class APIClient {
         return Reply(status: response.status, json: object, raw: response)
     }
 
+    /// Posts `fields` as an `application/x-www-form-urlencoded` body.
+    func postForm(_ path: String, _ fields: [(String, String)], headers: [(String, String)] = []) throws -> Reply {
+        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        let encode = { (text: String) in text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text }
+        let body = fields.map { encode($0.0) + "=" + encode($0.1) }.joined(separator: "&")
+        return try send(
+            "POST", path, body: Array(body.utf8), headers: headers + [("Content-Type", "application/x-www-form-urlencoded")])
+    }
+
     func postEvents(_ events: [[String: Any]]) throws -> Reply {
         try send("POST", "/v1/events", json: ["events": events])
     }

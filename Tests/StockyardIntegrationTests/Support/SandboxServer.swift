@@ -34,25 +34,7 @@ final class SandboxServer: @unchecked Sendable {
         process.standardOutput = pipe
         try process.run()
         self.process = process
-        port = try await offPool {
-            // The first line that names the port; the reader then drains the pipe until exit.
-            let handle = pipe.fileHandleForReading
-            var pending = Data()
-            var found = 0
-            while found == 0 {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                pending.append(chunk)
-                let text = String(decoding: pending, as: UTF8.self)
-                if let line = text.split(separator: "\n").first(where: { $0.contains("Zoho sandbox listening") }),
-                    let range = line.range(of: "\"port\":\"")
-                {
-                    found = Int(line[range.upperBound...].prefix { $0.isNumber }) ?? 0
-                }
-            }
-            Thread { while !handle.availableData.isEmpty {} }.start()
-            return found
-        }
+        port = try await offPool { listeningPort(pipe, message: "Zoho sandbox listening") }
         guard port > 0 else { throw TestFailure("the Zoho sandbox did not start") }
         if !configuration.items.isEmpty {
             let body = Array(try JSONEncoder().encode(configuration.items))
@@ -109,4 +91,25 @@ final class SandboxServer: @unchecked Sendable {
         let reply = try control.send("PUT", "/sandbox/faults", json: faults)
         guard reply.status == 200 else { throw TestFailure("faults not set: \(reply.json)") }
     }
+}
+
+/// The port named by the first log line holding `message` (`"port":"<n>"`), or 0 when the
+/// process ends first; a reader then drains the pipe until exit. Blocks.
+func listeningPort(_ pipe: Pipe, message: String) -> Int {
+    let handle = pipe.fileHandleForReading
+    var pending = Data()
+    var found = 0
+    while found == 0 {
+        let chunk = handle.availableData
+        if chunk.isEmpty { break }
+        pending.append(chunk)
+        let text = String(decoding: pending, as: UTF8.self)
+        if let line = text.split(separator: "\n").first(where: { $0.contains(message) }),
+            let range = line.range(of: "\"port\":\"")
+        {
+            found = Int(line[range.upperBound...].prefix { $0.isNumber }) ?? 0
+        }
+    }
+    Thread { while !handle.availableData.isEmpty {} }.start()
+    return found
 }
