@@ -1,0 +1,253 @@
+import Foundation
+import StockyardChannels
+import StockyardHTTPClient
+import Testing
+
+/// eBay and Etsy notifications end to end over real HTTP: the service verifies them (eBay's key
+/// fetched by `kid`), stores look-up jobs, fetches the orders from the marketplace sandbox and
+/// applies their lines: exactly, once, across duplicates, failures and a `kill -9`.
+@Suite(.serialized) struct LookupServiceTests {
+    static let onHand = 100
+
+    /// The service's environment for using the sandbox as eBay's and Etsy's APIs.
+    static func environment(_ sandbox: MarketplaceSandboxServer, extra: [String: String] = [:]) -> [String: String] {
+        var environment = sandbox.serviceEnvironment()
+        environment["STOCKYARD_LOOKUP_BACKOFF_SECONDS"] = "0"
+        for (key, value) in extra { environment[key] = value }
+        return environment
+    }
+
+    static func ebayOrder(_ id: String, modified: String, lines: [(line: String, item: String, variation: String?, sku: String?, quantity: Int)], canceled: Bool = false) -> [String: Any] {
+        [
+            "orderId": id, "legacyOrderId": id, "creationDate": "2026-11-20T10:00:00.000Z", "lastModifiedDate": modified,
+            "orderFulfillmentStatus": "NOT_STARTED", "orderPaymentStatus": "PAID",
+            "cancelStatus": ["cancelState": canceled ? "CANCELED" : "NONE_REQUESTED", "cancelRequests": []],
+            "lineItems": lines.map { line -> [String: Any] in
+                var item: [String: Any] = [
+                    "lineItemId": line.line, "legacyItemId": line.item, "quantity": line.quantity, "title": "Item \(line.item)",
+                    "lineItemFulfillmentStatus": "NOT_STARTED",
+                ]
+                if let variation = line.variation { item["legacyVariationId"] = variation }
+                if let sku = line.sku { item["sku"] = sku }
+                return item
+            },
+        ]
+    }
+
+    static func etsyReceipt(_ id: Int, updated: Int, status: String, transactions: [(id: Int, listing: Int, product: Int?, quantity: Int)]) -> [String: Any] {
+        [
+            "receipt_id": id, "receipt_type": 0, "seller_user_id": 12_345_678, "status": status, "is_paid": true,
+            "create_timestamp": 1_763_600_000, "created_timestamp": 1_763_600_000, "update_timestamp": updated, "updated_timestamp": updated,
+            "transactions": transactions.map { transaction -> [String: Any] in
+                var entry: [String: Any] = [
+                    "transaction_id": transaction.id, "listing_id": transaction.listing, "quantity": transaction.quantity,
+                    "receipt_id": id, "title": "Listing \(transaction.listing)",
+                ]
+                if let product = transaction.product { entry["product_id"] = product }
+                return entry
+            },
+        ]
+    }
+
+    private func prepare(_ api: APIClient, listings: [(channel: String, listing: String, item: String)]) throws {
+        let items = Set(listings.map(\.item))
+        #expect(try api.send("PUT", "/v1/stock", json: ["stock": items.map { ["item_id": $0, "location_id": "WH", "zoho_on_hand": Self.onHand] }]).status == 200)
+        let maps = listings.map { ["channel": $0.channel, "listing_id": $0.listing, "item_id": $0.item, "locations": ["WH"]] }
+        #expect(try api.send("PUT", "/v1/listings", json: ["listings": maps]).status == 200)
+    }
+
+    private func deliver(_ api: APIClient, _ path: String, _ notification: (headers: [String: String], body: [UInt8])) throws -> APIClient.Reply {
+        try api.send("POST", path, body: notification.body, headers: notification.headers.map { ($0.key, $0.value) })
+    }
+
+    private func backlog(_ api: APIClient) throws -> Int {
+        (try api.send("GET", "/readyz").json["lookups"] as? [String: Any])?["backlog"] as? Int ?? -1
+    }
+
+    @Test func ebayOrdersAreLookedUpAndApplied() async throws {
+        let sandbox = try await MarketplaceSandboxServer()
+        try await offPool {
+            let service = try ServiceProcess(redisURL: SharedRedis.url, environment: Self.environment(sandbox))
+            let api = APIClient(baseURL: service.baseURL)
+            try prepare(api, listings: [("ebay", "110000000001/sku:E-SKU-1", "E1"), ("ebay", "110000000002/200000000001", "E2")])
+
+            let order = Self.ebayOrder(
+                "12-00001-00001", modified: "2026-11-20T10:00:00.000Z",
+                lines: [("L1", "110000000001", nil, "E-SKU-1", 3), ("L2", "110000000002", "200000000001", nil, 2)])
+            let notification = try sandbox.storeEbayOrder(order)
+            let reply = try deliver(api, "/webhooks/ebay", notification)
+            #expect(reply.status == 200, "\(reply.json)")
+            #expect(reply.json["lookup"] as? String == "queued")
+            try waitUntil("the order applied", timeout: 30) { try api.available("E1", "WH") == Self.onHand - 3 }
+            #expect(try api.available("E2", "WH") == Self.onHand - 2)
+            try waitUntil("no backlog", timeout: 30) { try backlog(api) == 0 }
+
+            // The same delivery again: a duplicate, nothing looked up. Another notification for
+            // the same order: looked up again, and the stock does not move.
+            #expect(try deliver(api, "/webhooks/ebay", notification).json["lookup"] as? String == "duplicate")
+            let second = try sandbox.storeEbayOrder(order)
+            #expect(try deliver(api, "/webhooks/ebay", second).json["lookup"] as? String == "queued")
+            try waitUntil("the second look-up done", timeout: 30) { try backlog(api) == 0 }
+            #expect(try api.available("E1", "WH") == Self.onHand - 3)
+            #expect(try api.available("E2", "WH") == Self.onHand - 2)
+
+            // Cancelled on eBay: the lines release their units.
+            var canceled = Self.ebayOrder(
+                "12-00001-00001", modified: "2026-11-20T12:00:00.000Z",
+                lines: [("L1", "110000000001", nil, "E-SKU-1", 3), ("L2", "110000000002", "200000000001", nil, 2)], canceled: true)
+            canceled["orderFulfillmentStatus"] = "NOT_STARTED"
+            #expect(try deliver(api, "/webhooks/ebay", try sandbox.storeEbayOrder(canceled)).status == 200)
+            try waitUntil("the cancellation applied", timeout: 30) { try api.available("E1", "WH") == Self.onHand }
+            #expect(try api.available("E2", "WH") == Self.onHand)
+
+            let stats = try sandbox.stats()["ebay"] as? [String: Any]
+            // One key fetch for all the notifications (cached), one look-up per job.
+            #expect(stats?["public_key_calls"] as? Int == 1)
+            #expect(stats?["order_calls"] as? Int == 3)
+            #expect(service.terminate() == 0)
+        }
+    }
+
+    @Test func etsyReceiptsAreLookedUpAndACancellationReleases() async throws {
+        let sandbox = try await MarketplaceSandboxServer()
+        try await offPool {
+            let service = try ServiceProcess(redisURL: SharedRedis.url, environment: Self.environment(sandbox))
+            let api = APIClient(baseURL: service.baseURL)
+            try prepare(api, listings: [("etsy", "1500000001/7000000001", "T1"), ("etsy", "1500000002", "T2")])
+
+            let paid = Self.etsyReceipt(
+                3_000_000_001, updated: 1_763_600_100, status: "Paid",
+                transactions: [(4_000_000_001, 1_500_000_001, 7_000_000_001, 2), (4_000_000_002, 1_500_000_002, nil, 5)])
+            let reply = try deliver(api, "/webhooks/etsy", try sandbox.storeEtsyReceipt(shopID: 55_000_001, paid))
+            #expect(reply.status == 200, "\(reply.json)")
+            try waitUntil("the receipt applied", timeout: 30) { try api.available("T2", "WH") == Self.onHand - 5 }
+            #expect(try api.available("T1", "WH") == Self.onHand - 2)
+
+            let canceled = Self.etsyReceipt(
+                3_000_000_001, updated: 1_763_600_900, status: "Canceled",
+                transactions: [(4_000_000_001, 1_500_000_001, 7_000_000_001, 2), (4_000_000_002, 1_500_000_002, nil, 5)])
+            let cancel = try deliver(api, "/webhooks/etsy", try sandbox.storeEtsyReceipt(shopID: 55_000_001, canceled, eventType: "order.canceled"))
+            #expect(cancel.status == 200, "\(cancel.json)")
+            try waitUntil("the cancellation applied", timeout: 30) { try api.available("T1", "WH") == Self.onHand }
+            #expect(try api.available("T2", "WH") == Self.onHand)
+            try waitUntil("no backlog", timeout: 30) { try backlog(api) == 0 }
+            #expect(service.terminate() == 0)
+        }
+    }
+
+    @Test func anUnavailableKeyIsAnswered503AndNothingIsStored() async throws {
+        let sandbox = try await MarketplaceSandboxServer()
+        try await offPool {
+            let service = try ServiceProcess(redisURL: SharedRedis.url, environment: Self.environment(sandbox))
+            let api = APIClient(baseURL: service.baseURL)
+            try prepare(api, listings: [("ebay", "120000000001", "K1")])
+            let notification = try sandbox.storeEbayOrder(
+                Self.ebayOrder("12-00002-00001", modified: "2026-11-20T10:00:00.000Z", lines: [("L1", "120000000001", nil, nil, 4)]))
+
+            try sandbox.setFaults(["unavailable": true])
+            let refused = try deliver(api, "/webhooks/ebay", notification)
+            #expect(refused.status == 503)
+            #expect((refused.json["error"] as? [String: Any])?["code"] as? String == "key_unavailable")
+            #expect(refused.raw.headers.contains { $0.name.lowercased() == "retry-after" })
+            #expect(try backlog(api) == 0)
+
+            // eBay delivers again once the key can be fetched; then the order is applied.
+            try sandbox.setFaults(["unavailable": false])
+            try waitUntil("the redelivery accepted", timeout: 30) { try deliver(api, "/webhooks/ebay", notification).status == 200 }
+            try waitUntil("the order applied", timeout: 30) { try api.available("K1", "WH") == Self.onHand - 4 }
+            #expect(service.terminate() == 0)
+        }
+    }
+
+    @Test func failingLookUpsBecomeADeadLetterThatReplays() async throws {
+        let sandbox = try await MarketplaceSandboxServer()
+        try await offPool {
+            let service = try ServiceProcess(
+                redisURL: SharedRedis.url,
+                environment: Self.environment(sandbox, extra: ["STOCKYARD_LOOKUP_MAX_ATTEMPTS": "3", "STOCKYARD_EBAY_PUBLIC_KEYS": try sandbox.pinnedKeysFile()]))
+            let api = APIClient(baseURL: service.baseURL)
+            try prepare(api, listings: [("ebay", "130000000001", "D1")])
+            let notification = try sandbox.storeEbayOrder(
+                Self.ebayOrder("12-00003-00001", modified: "2026-11-20T10:00:00.000Z", lines: [("L1", "130000000001", nil, nil, 6)]))
+
+            try sandbox.setFaults(["server_error_rate": 1.0])
+            #expect(try deliver(api, "/webhooks/ebay", notification).status == 200)
+            try waitUntil("the job given up", timeout: 60) { try backlog(api) == 0 }
+            let letters = try api.send("GET", "/v1/dead-letters").json["dead_letters"] as? [[String: Any]] ?? []
+            let letter = letters.first { $0["channel"] as? String == "ebay" && $0["code"] as? String == "lookup_failed" }
+            #expect(letter != nil, "\(letters)")
+            #expect(try api.available("D1", "WH") == Self.onHand)
+            let metrics = String(decoding: try api.send("GET", "/metrics").raw.body, as: UTF8.self)
+            #expect(metrics.contains("stockyard_lookups_total{channel=\"ebay\",result=\"retry\"} 2"))
+            #expect(metrics.contains("stockyard_lookups_total{channel=\"ebay\",result=\"dead_lettered\"} 1"))
+
+            try sandbox.setFaults(["server_error_rate": 0.0])
+            let id = try #require(letter?["id"] as? String)
+            let replay = try api.send("POST", "/v1/dead-letters/\(id)/replay")
+            #expect(replay.status == 200, "\(replay.json)")
+            #expect(replay.json["requeued"] as? String == id)
+            try waitUntil("the replayed look-up applied", timeout: 30) { try api.available("D1", "WH") == Self.onHand - 6 }
+            #expect(try api.send("GET", "/v1/dead-letters/\(id)").status == 404)
+            #expect(service.terminate() == 0)
+        }
+    }
+
+    @Test func aJobSurvivesKillNineBetweenAcknowledgementAndLookUpAndRunsOnce() async throws {
+        let sandbox = try await MarketplaceSandboxServer()
+        try await offPool {
+            let keys = try sandbox.pinnedKeysFile()
+            // First run: keys pinned but no eBay API, so the notification is acknowledged and its
+            // job waits.
+            var environment = Self.environment(sandbox, extra: ["STOCKYARD_EBAY_PUBLIC_KEYS": keys])
+            let withoutAPI = environment.filter { !$0.key.hasPrefix("STOCKYARD_EBAY_CLIENT") && !$0.key.hasPrefix("STOCKYARD_EBAY_REFRESH") }
+            let prefix = "kill9-\(UUID().uuidString.prefix(8))"
+            let first = try ServiceProcess(redisURL: SharedRedis.url, prefix: prefix, environment: withoutAPI)
+            let api = APIClient(baseURL: first.baseURL)
+            try prepare(api, listings: [("ebay", "140000000001", "R1")])
+            let notification = try sandbox.storeEbayOrder(
+                Self.ebayOrder("12-00004-00001", modified: "2026-11-20T10:00:00.000Z", lines: [("L1", "140000000001", nil, nil, 7)]))
+            #expect(try deliver(api, "/webhooks/ebay", notification).json["lookup"] as? String == "queued")
+            #expect(try backlog(api) == 1)
+            try waitUntil("the eBay lane reports it is not configured", timeout: 30) {
+                ((try api.send("GET", "/readyz").json["lookups"] as? [String: Any])?["ebay"] as? [String: Any])?["state"] as? String == "not_configured"
+            }
+            first.kill9()
+
+            // Restarted with the API: the job from Redis runs, once.
+            environment["STOCKYARD_EBAY_PUBLIC_KEYS"] = keys
+            let second = try ServiceProcess(redisURL: SharedRedis.url, prefix: prefix, environment: environment)
+            let restarted = APIClient(baseURL: second.baseURL)
+            try waitUntil("the order applied after the restart", timeout: 30) { try restarted.available("R1", "WH") == Self.onHand - 7 }
+            try waitUntil("no backlog", timeout: 30) { try backlog(restarted) == 0 }
+            // The redelivery eBay makes because the first answer was lost is a duplicate.
+            #expect(try deliver(restarted, "/webhooks/ebay", notification).json["lookup"] as? String == "duplicate")
+            second.kill9()
+            let third = try ServiceProcess(redisURL: SharedRedis.url, prefix: prefix, environment: environment)
+            let again = APIClient(baseURL: third.baseURL)
+            #expect(try backlog(again) == 0)
+            #expect(try again.available("R1", "WH") == Self.onHand - 7)
+            #expect((try sandbox.stats()["ebay"] as? [String: Any])?["order_calls"] as? Int == 1)
+            #expect(third.terminate() == 0)
+        }
+    }
+}
+
+extension MarketplaceSandboxServer {
+    /// The service's environment for using this sandbox as eBay's and Etsy's APIs, and for
+    /// verifying the notifications it signs.
+    func serviceEnvironment() -> [String: String] {
+        [
+            "STOCKYARD_EBAY_API_URL": url, "STOCKYARD_EBAY_CLIENT_ID": ebayClientID, "STOCKYARD_EBAY_CLIENT_SECRET": ebayClientSecret,
+            "STOCKYARD_EBAY_REFRESH_TOKEN": ebayRefreshToken, "STOCKYARD_ETSY_API_URL": url, "STOCKYARD_ETSY_KEYSTRING": etsyKeystring,
+            "STOCKYARD_ETSY_SHARED_SECRET": etsySharedSecret, "STOCKYARD_ETSY_REFRESH_TOKEN": etsyRefreshToken,
+            "STOCKYARD_ETSY_WEBHOOK_SECRET": etsyWebhookSecret,
+        ]
+    }
+
+    /// A file of the sandbox's signing keys, for `STOCKYARD_EBAY_PUBLIC_KEYS`.
+    func pinnedKeysFile() throws -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ebay-keys-\(UUID().uuidString).json")
+        try JSONSerialization.data(withJSONObject: try publicKeys()).write(to: file)
+        return file.path
+    }
+}
