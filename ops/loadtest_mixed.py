@@ -147,6 +147,14 @@ def check(service_port, items, on_hand, directory):
         available = json.loads(conn.getresponse().read())["locations"][0]["available"]
         if available != on_hand - held[item]:
             wrong.append(f"item-{item}: available {available}, expected {on_hand - held[item]}")
+    conn.request("GET", "/metrics")
+    metrics = conn.getresponse().read().decode()
+    counts = [line for line in metrics.splitlines() if line.startswith(("stockyard_lookups_total", "stockyard_webhooks_total"))
+              and not line.endswith(" 0")]
+    conn.request("GET", "/v1/dead-letters?limit=20", headers={"Authorization": "Bearer " + os.environ["STOCKYARD_ADMIN_TOKEN"]})
+    letters = json.loads(conn.getresponse().read()).get("dead_letters", [])
+    print("METRICS " + " ".join(counts))
+    print(f"DEAD_LETTERS {len(letters)} " + " ".join(f"{l['channel']}:{l['code']}:{l.get('field')}" for l in letters[:10]))
     print(f"CHECK units_held={sum(held)} items_checked={items} mismatches={len(wrong)}")
     for line in wrong[:20]:
         print(line)

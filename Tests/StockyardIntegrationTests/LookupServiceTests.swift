@@ -230,6 +230,41 @@ import Testing
             #expect(third.terminate() == 0)
         }
     }
+
+    @Test func tokensAreRefreshedAfterExpiryAndReusedAfterARestart() async throws {
+        let sandbox = try await MarketplaceSandboxServer()
+        try await offPool {
+            let prefix = "tokens-\(UUID().uuidString.prefix(8))"
+            let service = try ServiceProcess(redisURL: SharedRedis.url, prefix: prefix, environment: Self.environment(sandbox))
+            let api = APIClient(baseURL: service.baseURL)
+            try prepare(api, listings: [("etsy", "1800000001", "X1")])
+            func receipt(_ id: Int, quantity: Int) throws -> APIClient.Reply {
+                let body = Self.etsyReceipt(id, updated: 1_763_600_100, status: "Paid", transactions: [(id + 1, 1_800_000_001, nil, quantity)])
+                return try deliver(api, "/webhooks/etsy", try sandbox.storeEtsyReceipt(shopID: 55_000_003, body))
+            }
+            func tokenRequests() throws -> Int? { (try sandbox.stats()["etsy"] as? [String: Any])?["token_requests"] as? Int }
+
+            #expect(try receipt(3_300_000_001, quantity: 1).status == 200)
+            try waitUntil("the first receipt applied", timeout: 30) { try api.available("X1", "WH") == Self.onHand - 1 }
+            #expect(try tokenRequests() == 1)
+
+            // Etsy expires the token early: the 401 brings one refresh, and the look-up succeeds.
+            try sandbox.setFaults(["expire_tokens": true])
+            #expect(try receipt(3_300_000_011, quantity: 2).status == 200)
+            try waitUntil("the second receipt applied", timeout: 30) { try api.available("X1", "WH") == Self.onHand - 3 }
+            #expect(try tokenRequests() == 2)
+
+            // After a restart the token cached in Redis is used: no new token request.
+            service.kill9()
+            let restarted = try ServiceProcess(redisURL: SharedRedis.url, prefix: prefix, environment: Self.environment(sandbox))
+            let again = APIClient(baseURL: restarted.baseURL)
+            let body = Self.etsyReceipt(3_300_000_021, updated: 1_763_600_100, status: "Paid", transactions: [(3_300_000_022, 1_800_000_001, nil, 4)])
+            #expect(try deliver(again, "/webhooks/etsy", try sandbox.storeEtsyReceipt(shopID: 55_000_003, body)).status == 200)
+            try waitUntil("the third receipt applied", timeout: 30) { try again.available("X1", "WH") == Self.onHand - 7 }
+            #expect(try tokenRequests() == 2)
+            #expect(restarted.terminate() == 0)
+        }
+    }
 }
 
 extension MarketplaceSandboxServer {

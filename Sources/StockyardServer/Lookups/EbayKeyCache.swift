@@ -4,8 +4,9 @@ import StockyardZoho
 import Synchronization
 
 /// eBay's notification public keys by `kid`: pinned ones from the configuration, and those
-/// fetched from eBay's key endpoint, kept for `keyCacheSeconds`. One fetch per key at a time;
-/// after a failed fetch the key is not asked for again for a few seconds.
+/// fetched from eBay's key endpoint, refetched after `keyCacheSeconds` (a key once fetched is
+/// still used while a refetch fails). One fetch per key at a time; after a failed fetch the key
+/// is not asked for again for a few seconds; unknown key ids get at most 20 fetches a minute.
 final class EbayKeyCache: Sendable {
     typealias Fetch = @Sendable (_ keyID: String) async throws(MarketplaceAPIError) -> String
 
@@ -34,19 +35,26 @@ final class EbayKeyCache: Sendable {
     func key(_ keyID: String) async throws(MarketplaceAPIError) -> String {
         if let pem = pinned[keyID] { return pem }
         let now = Date().timeIntervalSince1970
-        enum Step { case found(String), failed(MarketplaceAPIError), wait(Task<String, any Error>) }
+        enum Step { case found(String), failed(MarketplaceAPIError), wait(Task<String, any Error>, stale: String?) }
         let step = state.withLock { state -> Step in
-            if let entry = state.fetched[keyID], now - entry.at < lifetime { return .found(entry.pem) }
-            if let failure = state.failed[keyID], now - failure.at < failureHoldSeconds { return .failed(failure.error) }
-            if let task = state.pending[keyID] { return .wait(task) }
+            let known = state.fetched[keyID]
+            if let known, now - known.at < lifetime { return .found(known.pem) }
+            if let task = state.pending[keyID] { return .wait(task, stale: known?.pem) }
+            if let failure = state.failed[keyID], now - failure.at < failureHoldSeconds {
+                // A key fetched before still verifies: a failed refetch never refuses it.
+                return known.map { .found($0.pem) } ?? .failed(failure.error)
+            }
             guard let fetch else {
                 return .failed(MarketplaceAPIError(.notConfigured, message: "the key \(keyID) is not pinned and eBay's API is not configured"))
             }
-            let wait = state.fetches.wait(now: now)
-            if wait > 0 {
-                return .failed(MarketplaceAPIError(.rateLimited, message: "too many key fetches lately", retryAfter: wait))
+            // Made-up key ids spend the fetch budget; a key fetched before is refetched regardless.
+            if known == nil {
+                let wait = state.fetches.wait(now: now)
+                if wait > 0 {
+                    return .failed(MarketplaceAPIError(.rateLimited, message: "too many key fetches lately", retryAfter: wait))
+                }
+                state.fetches.record(now: now)
             }
-            state.fetches.record(now: now)
             if state.failed.count > 1024 { state.failed = state.failed.filter { now - $0.value.at < failureHoldSeconds } }
             let task = Task { () throws -> String in
                 let pem = try await fetch(keyID)
@@ -56,28 +64,29 @@ final class EbayKeyCache: Sendable {
                 return pem
             }
             state.pending[keyID] = task
-            return .wait(task)
+            return .wait(task, stale: known?.pem)
         }
         switch step {
         case .found(let pem):
             return pem
         case .failed(let error):
             throw error
-        case .wait(let task):
+        case .wait(let task, let stale):
             do {
                 let pem = try await task.value
                 state.withLock {
                     $0.fetched[keyID] = (pem, Date().timeIntervalSince1970)
                     $0.failed[keyID] = nil
-                    $0.pending[keyID] = nil
+                    if $0.pending[keyID] == task { $0.pending[keyID] = nil }
                 }
                 return pem
             } catch {
                 let failure = (error as? MarketplaceAPIError) ?? MarketplaceAPIError(.network, message: "key fetch interrupted")
                 state.withLock {
                     $0.failed[keyID] = (failure, Date().timeIntervalSince1970)
-                    $0.pending[keyID] = nil
+                    if $0.pending[keyID] == task { $0.pending[keyID] = nil }
                 }
+                if let stale { return stale }
                 throw failure
             }
         }
