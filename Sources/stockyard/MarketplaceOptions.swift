@@ -62,8 +62,8 @@ struct MarketplaceOptions: ParsableArguments {
         let shared = try reader.secret(etsySharedSecret, "STOCKYARD_ETSY_SHARED_SECRET")
         let refresh = try reader.secret(etsyRefreshToken, "STOCKYARD_ETSY_REFRESH_TOKEN")
         if keystring == nil && shared == nil && refresh == nil { return nil }
-        guard let keystring, let refresh else {
-            throw SettingError(message: "--etsy-keystring / STOCKYARD_ETSY_KEYSTRING and --etsy-refresh-token / STOCKYARD_ETSY_REFRESH_TOKEN: both are required once any Etsy API setting is set")
+        guard let keystring, let shared, let refresh else {
+            throw SettingError(message: "--etsy-keystring / STOCKYARD_ETSY_KEYSTRING, --etsy-shared-secret / STOCKYARD_ETSY_SHARED_SECRET and --etsy-refresh-token / STOCKYARD_ETSY_REFRESH_TOKEN: all three are required once any Etsy API setting is set (Etsy refuses calls without the shared secret)")
         }
         let url = try ZohoOptions.checkURL(reader.value(etsyAPIURL, "STOCKYARD_ETSY_API_URL") ?? "https://api.etsy.com", "--etsy-api-url / STOCKYARD_ETSY_API_URL")
         let rate = try reader.integer(etsyLookupsPerSecond, "etsy-lookups-per-second", "STOCKYARD_ETSY_LOOKUPS_PER_SECOND", default: 8, range: 1...1000)

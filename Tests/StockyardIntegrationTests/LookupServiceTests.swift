@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import StockyardChannels
 import StockyardHTTPClient
@@ -159,19 +160,30 @@ import Testing
         }
     }
 
+    /// An eBay notification about `orderID` signed with a key of the test's own (pinned as `test-kid`).
+    static func ebayNotification(orderID: String, id: String, key: P256.Signing.PrivateKey) throws -> (headers: [String: String], body: [UInt8]) {
+        let envelope: [String: Any] = [
+            "metadata": ["topic": "ORDER_CONFIRMATION", "schemaVersion": "1.0", "deprecated": false],
+            "notification": ["notificationId": id, "eventDate": "2026-11-20T10:00:00.000Z", "publishAttemptCount": 1, "data": ["orderId": orderID]],
+        ]
+        let body = Array(try JSONSerialization.data(withJSONObject: envelope, options: [.sortedKeys]))
+        return (["X-EBAY-SIGNATURE": try EbaySignature.header(for: body, key: key, keyID: "test-kid"), "Content-Type": "application/json"], body)
+    }
+
     @Test func failingLookUpsBecomeADeadLetterThatReplays() async throws {
         let sandbox = try await MarketplaceSandboxServer()
         try await offPool {
+            let key = P256.Signing.PrivateKey()
+            let keys = FileManager.default.temporaryDirectory.appendingPathComponent("ebay-keys-\(UUID().uuidString).json")
+            try JSONSerialization.data(withJSONObject: ["test-kid": key.publicKey.pemRepresentation]).write(to: keys)
             let service = try ServiceProcess(
                 redisURL: SharedRedis.url,
-                environment: Self.environment(sandbox, extra: ["STOCKYARD_LOOKUP_MAX_ATTEMPTS": "3", "STOCKYARD_EBAY_PUBLIC_KEYS": try sandbox.pinnedKeysFile()]))
+                environment: Self.environment(sandbox, extra: ["STOCKYARD_LOOKUP_MAX_ATTEMPTS": "3", "STOCKYARD_EBAY_PUBLIC_KEYS": keys.path]))
             let api = APIClient(baseURL: service.baseURL)
             try prepare(api, listings: [("ebay", "130000000001", "D1")])
-            let notification = try sandbox.storeEbayOrder(
-                Self.ebayOrder("12-00003-00001", modified: "2026-11-20T10:00:00.000Z", lines: [("L1", "130000000001", nil, nil, 6)]))
 
-            try sandbox.setFaults(["server_error_rate": 1.0])
-            #expect(try deliver(api, "/webhooks/ebay", notification).status == 200)
+            // eBay does not know the order (yet): 404, three times, then a dead letter.
+            #expect(try deliver(api, "/webhooks/ebay", try Self.ebayNotification(orderID: "12-00003-00001", id: "n-404", key: key)).status == 200)
             try waitUntil("the job given up", timeout: 60) { try backlog(api) == 0 }
             let letters = try api.send("GET", "/v1/dead-letters").json["dead_letters"] as? [[String: Any]] ?? []
             let letter = letters.first { $0["channel"] as? String == "ebay" && $0["code"] as? String == "lookup_failed" }
@@ -181,13 +193,62 @@ import Testing
             #expect(metrics.contains("stockyard_lookups_total{channel=\"ebay\",result=\"retry\"} 2"))
             #expect(metrics.contains("stockyard_lookups_total{channel=\"ebay\",result=\"dead_lettered\"} 1"))
 
-            try sandbox.setFaults(["server_error_rate": 0.0])
+            // Once eBay has it, the replay queues the look-up again and the order is applied.
+            _ = try sandbox.storeEbayOrder(
+                Self.ebayOrder("12-00003-00001", modified: "2026-11-20T10:00:00.000Z", lines: [("L1", "130000000001", nil, nil, 6)]))
             let id = try #require(letter?["id"] as? String)
             let replay = try api.send("POST", "/v1/dead-letters/\(id)/replay")
             #expect(replay.status == 200, "\(replay.json)")
             #expect(replay.json["requeued"] as? String == id)
             try waitUntil("the replayed look-up applied", timeout: 30) { try api.available("D1", "WH") == Self.onHand - 6 }
             #expect(try api.send("GET", "/v1/dead-letters/\(id)").status == 404)
+            // Replayed again: the letter is gone, nothing is queued.
+            #expect(try api.send("POST", "/v1/dead-letters/\(id)/replay").status == 404)
+
+            // An order that cannot be read is kept at once, without the buyer's data.
+            var broken = Self.ebayOrder("12-00003-00002", modified: "2026-11-20T10:00:00.000Z", lines: [("L1", "130000000001", nil, nil, 1)])
+            broken["lineItems"] = [["lineItemId": "L1", "legacyItemId": "130000000001", "quantity": "many"]]
+            broken["buyer"] = ["username": "jane_doe_42", "buyerRegistrationAddress": ["fullName": "Jane Doe", "email": "jane@example.com"]]
+            #expect(try deliver(api, "/webhooks/ebay", try sandbox.storeEbayOrder(broken)).status == 200)
+            try waitUntil("the unreadable order kept", timeout: 30) {
+                (try api.send("GET", "/v1/dead-letters").json["dead_letters"] as? [[String: Any]] ?? []).contains { $0["code"] as? String == "invalid_field" }
+            }
+            let kept = try #require(
+                (try api.send("GET", "/v1/dead-letters").json["dead_letters"] as? [[String: Any]] ?? []).first { $0["code"] as? String == "invalid_field" })
+            let keptText = try api.send("GET", "/v1/dead-letters/\(kept["id"] as! String)").raw.text
+            #expect(keptText.contains("lineItems"))
+            #expect(!keptText.contains("jane"))
+            #expect(!keptText.contains("Jane"))
+            #expect(try api.available("D1", "WH") == Self.onHand - 6)
+            #expect(service.terminate() == 0)
+        }
+    }
+
+    @Test func anOutagePausesTheChannelWithoutUsingUpAttempts() async throws {
+        let sandbox = try await MarketplaceSandboxServer()
+        try await offPool {
+            let service = try ServiceProcess(
+                redisURL: SharedRedis.url,
+                environment: Self.environment(sandbox, extra: ["STOCKYARD_LOOKUP_MAX_ATTEMPTS": "3", "STOCKYARD_EBAY_PUBLIC_KEYS": try sandbox.pinnedKeysFile()]))
+            let api = APIClient(baseURL: service.baseURL)
+            try prepare(api, listings: [("ebay", "150000000001", "O1")])
+            let notification = try sandbox.storeEbayOrder(
+                Self.ebayOrder("12-00005-00001", modified: "2026-11-20T10:00:00.000Z", lines: [("L1", "150000000001", nil, nil, 5)]))
+
+            // eBay answers 500 to everything, for longer than three attempts would last.
+            try sandbox.setFaults(["server_error_rate": 1.0])
+            #expect(try deliver(api, "/webhooks/ebay", notification).status == 200)
+            try waitUntil("more failed calls than attempts allowed", timeout: 60) {
+                let stats = try sandbox.stats()["ebay"] as? [String: Any]
+                return (stats?["order_calls"] as? Int ?? 0) + (stats?["token_requests"] as? Int ?? 0) >= 5
+            }
+            let lane = (try api.send("GET", "/readyz").json["lookups"] as? [String: Any])?["ebay"] as? [String: Any]
+            #expect(lane?["state"] as? String == "failing")
+            #expect(try backlog(api) == 1)
+            #expect((try api.send("GET", "/v1/dead-letters").json["dead_letters"] as? [[String: Any]] ?? []).isEmpty)
+
+            try sandbox.setFaults(["server_error_rate": 0.0])
+            try waitUntil("the order applied once eBay is back", timeout: 60) { try api.available("O1", "WH") == Self.onHand - 5 }
             #expect(service.terminate() == 0)
         }
     }

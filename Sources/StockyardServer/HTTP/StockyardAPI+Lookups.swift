@@ -225,6 +225,13 @@ extension StockyardAPI {
             metrics.countWebhook(channel.name, .duplicateDelivery)
             return jsonResponse("{\"lookup\":\"duplicate\",\"job\":\(jsonText(job.id))}")
         }
+        if writer.inbox.lookupCount >= configuration.lookups.maxBacklog {
+            metrics.countWebhook(channel.name, .unavailable)
+            context.logger.warning("look-up backlog full; notification refused for now", metadata: ["channel": "\(channel.name)"])
+            throw APIError(
+                .serviceUnavailable, APIError.Code("lookup_backlog_full"),
+                "\(configuration.lookups.maxBacklog) look-ups are waiting already", retryAfterSeconds: 60)
+        }
         let outcome: WriterOutcome
         do {
             outcome = try await writer.submit(.lookup(job, channel: channel, deliveryID: deliveryID))

@@ -25,6 +25,7 @@ final class LookupLane: Sendable {
     let read: Read
     let claims = Claims()
     let status = Mutex(Status())
+    let strikes = Mutex(Strikes())
 
     init(kind: LookupJob.Kind, channel: Channel, concurrency: Int, gate: RateGate, fetch: @escaping Fetch, read: @escaping Read) {
         self.kind = kind
@@ -44,10 +45,15 @@ final class LookupLane: Sendable {
     }
 
     /// Jobs handed to workers: a few due jobs taken from the inbox at a time, and the ids held.
+    /// With nothing due, the inbox is looked at again only once new jobs are stored, a waiting
+    /// job falls due, or a second passes, so idle workers do not scan a large backlog.
     final class Claims: Sendable {
         private struct State {
             var pending: [LookupJob] = []
             var held = Set<String>()
+            var generation = -1
+            /// Milliseconds since 1970 before which nothing new can be due.
+            var quietUntil: Int64 = 0
         }
 
         private let state = Mutex(State())
@@ -56,7 +62,11 @@ final class LookupLane: Sendable {
         func next(from inbox: Inbox, kind: LookupJob.Kind, now: Int64) -> LookupJob? {
             state.withLock { state in
                 if state.pending.isEmpty {
-                    state.pending = inbox.dueLookups(kind, now: now, limit: 256, excluding: state.held).reversed()
+                    if now < state.quietUntil && inbox.lookupGeneration == state.generation { return nil }
+                    let due = inbox.dueLookups(kind, now: now, limit: 256, excluding: state.held)
+                    state.pending = due.jobs.reversed()
+                    state.generation = due.generation
+                    state.quietUntil = min(due.nextDue ?? .max, now + 1000)
                 }
                 guard let job = state.pending.popLast() else { return nil }
                 state.held.insert(job.id)
@@ -64,8 +74,18 @@ final class LookupLane: Sendable {
             }
         }
 
+        /// Gives a job back (done, or to be tried again): the next claim looks at the inbox.
         func release(_ id: String) {
-            _ = state.withLock { $0.held.remove(id) }
+            state.withLock {
+                $0.held.remove(id)
+                $0.quietUntil = 0
+            }
         }
+    }
+
+    /// Failures and rate limits in a row, across the lane's jobs.
+    struct Strikes {
+        var failures = 0
+        var rateLimits = 0
     }
 }

@@ -115,8 +115,15 @@ public final class LookupService: Service, Sendable {
                 try? await Task.sleep(for: .seconds(configuration.pollSeconds))
                 continue
             }
+            let health = writer.currentHealth
+            guard health.loaded && health.redisReachable else {
+                // The result could not be stored: do not spend the channel's calls meanwhile.
+                lane.claims.release(job.id)
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
             let wait = lane.gate.delay(now: Date().timeIntervalSince1970)
-            if wait > 0 { try? await Task.sleep(for: .seconds(wait)) }
+            if wait > 0 { try? await Task.sleep(for: .seconds(min(wait, 3600))) }
             if Task.isCancelled {
                 lane.claims.release(job.id)
                 return
@@ -148,6 +155,7 @@ public final class LookupService: Service, Sendable {
         do {
             let outcome = try await writer.submit(
                 .lookupDone(job, DeliveryJob(channel: lane.channel, deliveryID: nil, lines: delivery.lines, adjustments: [])))
+            lane.strikes.withLock { $0 = LookupLane.Strikes() }
             lane.status.withLock {
                 $0.state = "ok"
                 $0.lastDoneAt = Date().timeIntervalSince1970
@@ -172,21 +180,26 @@ public final class LookupService: Service, Sendable {
         }
     }
 
-    /// A failed call: a pause for the lane (rate limits, refused credentials) or the job's next
-    /// attempt, or a dead letter after the last.
+    /// A failed call: a pause for the lane (rate limits, refused credentials, the channel failing
+    /// call after call) or the job's next attempt, or a dead letter after the last.
     private func failed(_ job: LookupJob, lane: LookupLane, error: MarketplaceAPIError) async -> Double {
         let channel = lane.channel.name
         let now = Date().timeIntervalSince1970
         switch error.code {
         case .rateLimited, .tokenRequestLimit:
-            let seconds = max(1, error.retryAfter ?? 1)
+            // Etsy's 429 may carry no Retry-After: the pause grows while 429s keep coming.
+            let strikes = lane.strikes.withLock { strikes -> Int in
+                strikes.rateLimits += 1
+                return strikes.rateLimits
+            }
+            let seconds = min(3600, max(1, error.retryAfter ?? 1, pow(2, Double(min(strikes, 13) - 1))))
             lane.gate.pause(until: now + seconds)
             metrics.lookups.count(channel, .rateLimited)
             lane.status.withLock {
                 $0.state = "rate_limited"
                 $0.lastError = error.description
             }
-            logger.notice("channel asked for a pause", metadata: ["channel": "\(channel)", "seconds": "\(seconds)"])
+            logger.notice("channel asked for a pause", metadata: ["channel": "\(channel)", "seconds": "\(Int(seconds))"])
             return 0
         case .credentialsRejected, .notConfigured:
             // Every job would fail the same way: they wait, unchanged, until a person fixes it.
@@ -196,8 +209,29 @@ public final class LookupService: Service, Sendable {
                 $0.lastError = error.description
             }
             return 0
-        default:
+        case .notFound, .invalidResponse, .rejected:
+            // This job's own trouble (an order not visible yet, an answer that does not read).
             break
+        default:
+            // 5xx, network, 403: after three in a row the channel, not the job, is failing; the
+            // lane pauses with growing waits and the jobs keep their attempts for their own
+            // troubles, so an outage does not turn every waiting job into a dead letter.
+            let failures = lane.strikes.withLock { strikes -> Int in
+                strikes.failures += 1
+                return strikes.failures
+            }
+            if failures >= 3 {
+                let seconds = min(configuration.maxBackoffSeconds, max(1, configuration.backoff(afterAttempts: failures - 2)))
+                lane.gate.pause(until: now + seconds)
+                lane.status.withLock {
+                    $0.state = "failing"
+                    $0.lastError = error.description
+                }
+                metrics.lookups.count(channel, .retry)
+                logger.warning(
+                    "channel failing; look-ups paused", metadata: ["channel": "\(channel)", "seconds": "\(Int(seconds))", "error": "\(error)"])
+                return 0
+            }
         }
         var next = job
         next.attempts += 1
@@ -227,12 +261,14 @@ public final class LookupService: Service, Sendable {
         }
     }
 
-    /// The order as fetched, kept for a person because it cannot be read or applied.
+    /// The order as fetched, kept for a person because it cannot be read or applied: only the
+    /// fields Stockyard reads, so no buyer data (names, addresses) is kept.
     private func unreadable(_ job: LookupJob, lane: LookupLane, body: [UInt8], error: PayloadError) -> DeadLetter {
         DeadLetter(
             id: DeadLetter.newID(milliseconds: Self.nowMilliseconds), channel: lane.channel.name, receivedAt: Self.nowMilliseconds,
             code: error.code.rawValue, message: "\(job.resource): \(error.message)", field: error.field,
-            headers: [DeadLetter.kindHeader: job.kind.rawValue, "x-stockyard-lookup": job.id], body: body, replays: 0)
+            headers: [DeadLetter.kindHeader: job.kind.rawValue, "x-stockyard-lookup": job.id],
+            body: job.kind == .ebayOrder ? EbayOrder.essentials(of: body) : EtsyReceipt.essentials(of: body), replays: 0)
     }
 
     private func giveUp(_ job: LookupJob, lane: LookupLane, letter: DeadLetter) async -> Double {

@@ -78,12 +78,19 @@ public struct LookupConfiguration: Sendable {
     public var maxBackoffSeconds: Double
     /// How often an idle look-up worker looks for due jobs.
     public var pollSeconds: Double
+    /// Jobs waiting at most; beyond it notifications are answered 503 (the channel delivers
+    /// them again later), so a flood cannot grow memory and Redis without bound.
+    public var maxBacklog: Int
 
-    public init(maxAttempts: Int = 10, firstBackoffSeconds: Double = 2, maxBackoffSeconds: Double = 600, pollSeconds: Double = 0.05) {
+    public init(
+        maxAttempts: Int = 10, firstBackoffSeconds: Double = 2, maxBackoffSeconds: Double = 600, pollSeconds: Double = 0.05,
+        maxBacklog: Int = 1_000_000
+    ) {
         self.maxAttempts = maxAttempts
         self.firstBackoffSeconds = firstBackoffSeconds
         self.maxBackoffSeconds = maxBackoffSeconds
         self.pollSeconds = pollSeconds
+        self.maxBacklog = maxBacklog
     }
 
     /// Seconds to wait after the `attempts`-th failure: doubling, capped, with ±20% jitter.

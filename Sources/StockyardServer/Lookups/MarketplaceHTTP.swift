@@ -54,9 +54,13 @@ struct MarketplaceHTTP {
         return MarketplaceToken(accessToken: access, expiresAt: now + lifetime, refreshToken: object["refresh_token"] as? String)
     }
 
-    /// A token endpoint's refusal: the client or the grant is wrong (not worth retrying).
+    /// A token endpoint's refusal of the client or the grant (OAuth's `invalid_client`,
+    /// `invalid_grant`, `unauthorized_client`): not worth retrying soon. Other failures stay
+    /// what they are.
     static func tokenError(_ error: MarketplaceAPIError) -> MarketplaceAPIError {
-        guard error.code == .rejected || error.code == .unauthorized else { return error }
+        guard error.code == .rejected || error.code == .unauthorized,
+            ["invalid_client", "invalid_grant", "unauthorized_client"].contains(where: { error.message.hasPrefix($0) })
+        else { return error }
         var refused = error
         refused.code = .credentialsRejected
         return refused

@@ -4,7 +4,8 @@ import StockyardZoho
 
 /// The one keeper of a marketplace access token: cached in memory and in Redis, refreshed
 /// ahead of expiry or after a 401, never more than 10 requests in 10 minutes, one request at a
-/// time. A refused client or refresh token stops it until the configuration changes.
+/// time. A refused client or refresh token stops it for 10 minutes at a time, until a person
+/// fixes the credentials.
 actor MarketplaceTokenKeeper {
     typealias Fetch = @Sendable (_ refreshToken: String?) async throws(MarketplaceAPIError) -> MarketplaceToken
 
@@ -17,11 +18,11 @@ actor MarketplaceTokenKeeper {
     private let logger: Logger
     private let marginSeconds: Double
     private var token: MarketplaceToken?
-    private var loaded = false
+    private var loading: Task<MarketplaceToken?, Never>?
     private var requests = SlidingWindow(limit: 10, seconds: 600)
     private var pending: Task<MarketplaceToken, any Error>?
-    /// Set once the vendor refused the credentials: a person must fix them.
-    private(set) var refused: MarketplaceAPIError?
+    /// Set when the vendor refused the credentials (and when): tried again after 10 minutes.
+    private(set) var refused: (error: MarketplaceAPIError, at: Double)?
 
     init(
         name: String, identity: String, refreshToken: String?, cache: TokenCache, marginSeconds: Double = 300, logger: Logger,
@@ -38,9 +39,11 @@ actor MarketplaceTokenKeeper {
 
     /// A token with time left; refreshed first when close to expiry.
     func current() async throws(MarketplaceAPIError) -> MarketplaceToken {
-        if !loaded {
-            loaded = true
-            if let cached = await cache.load(name, identity: identity) { token = cached }
+        if token == nil {
+            // Every early caller waits for the one read of the cache, so none refreshes meanwhile.
+            let load = loading ?? Task { [cache, name, identity] in await cache.load(name, identity: identity) }
+            loading = load
+            if let cached = await load.value, token == nil { token = cached }
         }
         if let token, token.expiresAt - marginSeconds > Date().timeIntervalSince1970 { return token }
         return try await refresh(replacing: token?.accessToken)
@@ -49,8 +52,11 @@ actor MarketplaceTokenKeeper {
     /// A new token because `rejected` was refused or is close to expiry; when another caller
     /// refreshed meanwhile, its token is returned without asking again.
     func refresh(replacing rejected: String?) async throws(MarketplaceAPIError) -> MarketplaceToken {
-        if let refused { throw refused }
         let now = Date().timeIntervalSince1970
+        if let refused {
+            if now - refused.at < 600 { throw refused.error }
+            self.refused = nil
+        }
         if let token, token.accessToken != rejected, token.expiresAt - marginSeconds > now { return token }
         if let pending { return try await Self.value(of: pending) }
         let wait = requests.wait(now: now)
@@ -82,9 +88,9 @@ actor MarketplaceTokenKeeper {
             return fresh
         } catch {
             if error.code == .credentialsRejected {
-                refused = error
+                refused = (error, Date().timeIntervalSince1970)
                 logger.critical(
-                    "the marketplace refused our credentials: look-ups wait until they are fixed",
+                    "the marketplace refused our credentials: look-ups wait until they are fixed (tried again every 10 minutes)",
                     metadata: ["token": "\(name)", "error": "\(error.message)"])
             } else {
                 logger.warning("marketplace token refresh failed", metadata: ["token": "\(name)", "error": "\(error)"])

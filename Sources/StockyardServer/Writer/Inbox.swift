@@ -86,6 +86,8 @@ public final class Inbox: Sendable {
         var itemsBySKU: [String: String] = [:]
         var zohoBatches: [String: ZohoBatch] = [:]
         var lookups: [String: LookupJob] = [:]
+        /// Moves each time look-up jobs are stored, so idle workers know when to look again.
+        var lookupGeneration = 0
     }
 
     /// Most delivery ids kept in memory; the oldest are forgotten first (it is only a fast path:
@@ -149,13 +151,31 @@ public final class Inbox: Sendable {
     }
 
     /// Up to `limit` jobs of `kind` due by `now` (milliseconds) and not in `excluding`, the
-    /// longest waiting first.
-    func dueLookups(_ kind: LookupJob.Kind, now: Int64, limit: Int, excluding: Set<String>) -> [LookupJob] {
+    /// longest waiting first; the earliest time a job not due yet falls due; and the generation
+    /// of the jobs seen.
+    func dueLookups(
+        _ kind: LookupJob.Kind, now: Int64, limit: Int, excluding: Set<String>
+    ) -> (jobs: [LookupJob], nextDue: Int64?, generation: Int) {
         state.withLock { state in
-            let due = state.lookups.values.filter { $0.kind == kind && $0.notBefore <= now && !excluding.contains($0.id) }
-            return Array(due.sorted { ($0.receivedAt, $0.id) < ($1.receivedAt, $1.id) }.prefix(limit))
+            var due: [LookupJob] = []
+            var nextDue: Int64?
+            for job in state.lookups.values where job.kind == kind && !excluding.contains(job.id) {
+                if job.notBefore <= now {
+                    due.append(job)
+                } else {
+                    nextDue = min(nextDue ?? job.notBefore, job.notBefore)
+                }
+            }
+            let first = due.sorted { ($0.receivedAt, $0.id) < ($1.receivedAt, $1.id) }.prefix(limit)
+            return (Array(first), nextDue, state.lookupGeneration)
         }
     }
+
+    /// How often look-up jobs were stored; a change means there may be new work.
+    var lookupGeneration: Int { state.withLock { $0.lookupGeneration } }
+
+    /// How many look-up jobs wait.
+    var lookupCount: Int { state.withLock { $0.lookups.count } }
 
     /// Waiting jobs, the longest waiting first.
     func lookups(limit: Int) -> [LookupJob] {
@@ -184,6 +204,7 @@ public final class Inbox: Sendable {
             for id in stage.removedZohoBatches { state.zohoBatches[id] = nil }
             for id in stage.removedLookups { state.lookups[id] = nil }
             for job in stage.lookups { state.lookups[job.id] = job }
+            if !stage.lookups.isEmpty { state.lookupGeneration += 1 }
             for batch in stage.zohoBatches { state.zohoBatches[batch.id] = batch }
             for item in stage.items {
                 if let old = state.items[item.itemID], state.itemsBySKU[old.sku] == item.itemID {

@@ -14,6 +14,8 @@ extension LedgerWriter {
             return result
         case .lookupUpdate(let lookup, let letter):
             if let letter {
+                // Replayed twice at once: the second finds the letter gone and puts nothing back.
+                guard inbox.deadLetter(letter) != nil, !stage.removedDeadLetters.contains(letter) else { return .success(.lookupGone) }
                 stage.removedDeadLetters.append(letter)
             } else if !isWaiting(lookup.id, stage) {
                 return .success(.lookupGone)

@@ -476,7 +476,7 @@ public final class LedgerWriter: Service, @unchecked Sendable {
         metrics.parked.set(Int64(parked))
         metrics.deliveryIDs.set(Int64(inbox.deliveryCount))
         metrics.deadLetters.set(Int64(inbox.deadLetterCount))
-        metrics.lookupBacklog.set(Int64(inbox.lookupBacklog.count))
+        metrics.lookupBacklog.set(Int64(inbox.lookupCount))
     }
 
     private func count(_ job: WriterJob, _ outcome: WriterOutcome) {
