@@ -40,9 +40,9 @@ public final class ZohoAPIClient {
     }
 
     private func tokenCall(accountsURL: String, fields: [(String, String)]) throws(ZohoError) -> [String: Any] {
-        let body = fields.map { "\($0.0)=\(Self.formEncode($0.1))" }.joined(separator: "&")
+        let body = FormEncoding.query(fields)
         let response = try perform(
-            method: "POST", url: accountsURL.trimmingSlash + "/oauth/v2/token",
+            method: "POST", url: FormEncoding.base(accountsURL) + "/oauth/v2/token",
             headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Array(body.utf8))
         let object = Self.object(response.body)
         // The accounts server reports refusals in the body, sometimes with 200.
@@ -97,7 +97,7 @@ public final class ZohoAPIClient {
 
     /// `GET /inventoryadjustments/{id}`.
     public func adjustment(id: String, at endpoint: ZohoEndpoint) throws(ZohoError) -> Adjustment {
-        let object = try call("GET", "/inventoryadjustments/\(Self.formEncode(id))", at: endpoint)
+        let object = try call("GET", "/inventoryadjustments/\(FormEncoding.encode(id))", at: endpoint)
         guard let record = object["inventory_adjustment"] as? [String: Any], let adjustment = Self.adjustment(record) else {
             throw ZohoError(.invalidResponse, message: "the answer has no inventory_adjustment", outcomeKnown: true)
         }
@@ -113,7 +113,7 @@ public final class ZohoAPIClient {
 
     /// `GET /items/{id}`.
     public func item(id: String, at endpoint: ZohoEndpoint) throws(ZohoError) -> ZohoItem {
-        let object = try call("GET", "/items/\(Self.formEncode(id))", at: endpoint)
+        let object = try call("GET", "/items/\(FormEncoding.encode(id))", at: endpoint)
         guard let record = object["item"] as? [String: Any], let item = Self.item(record) else {
             throw ZohoError(.invalidResponse, message: "the answer has no item", outcomeKnown: true)
         }
@@ -148,7 +148,7 @@ public final class ZohoAPIClient {
         _ method: String, _ path: String, query: [(String, String)] = [], at endpoint: ZohoEndpoint, body: [UInt8]? = nil
     ) throws(ZohoError) -> [String: Any] {
         let parameters = [("organization_id", endpoint.organizationID)] + query
-        let url = endpoint.apiRoot.trimmingSlash + path + "?" + parameters.map { "\($0.0)=\(Self.formEncode($0.1))" }.joined(separator: "&")
+        let url = FormEncoding.base(endpoint.apiRoot) + path + "?" + FormEncoding.query(parameters)
         var headers = [("Authorization", "Zoho-oauthtoken \(endpoint.accessToken)"), ("Accept", "application/json")]
         if body != nil { headers.append(("Content-Type", "application/json")) }
         let response = try perform(method: method, url: url, headers: headers, body: body)
@@ -263,14 +263,4 @@ public final class ZohoAPIClient {
         return ZohoItem(itemID: id, sku: record["sku"] as? String, name: record["name"] as? String, locations: locations)
     }
 
-    static func formEncode(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
-    }
-
-}
-
-extension String {
-    var trimmingSlash: String { hasSuffix("/") ? String(dropLast()) : self }
 }

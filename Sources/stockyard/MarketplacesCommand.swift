@@ -79,18 +79,15 @@ struct MarketplacesCommand: AsyncParsableCommand {
         func run() async throws {
             LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: .info) }
             let logger = Logger(label: "marketplace-sandbox")
-            func read(_ path: String?) throws -> String? {
-                try path.map { try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
-            }
             var configuration = MarketplaceSandboxConfiguration(
                 host: host, port: port, ebayClientID: ebayClientID, ebayKeyID: ebayKeyID, ebayTokenSeconds: ebayTokenSeconds,
                 ebayCallsPerSecond: ebayCallsPerSecond, etsyKeystring: etsyKeystring, etsyUserID: etsyUserID,
                 etsyTokenSeconds: etsyTokenSeconds, etsyCallsPerSecond: etsyCallsPerSecond, etsyCallsPerDay: etsyCallsPerDay)
-            if let secret = try read(ebayClientSecretFile) { configuration.ebayClientSecret = secret }
-            if let refresh = try read(ebayRefreshTokenFile) { configuration.ebayRefreshToken = refresh }
-            if let secret = try read(etsySharedSecretFile) { configuration.etsySharedSecret = secret }
-            if let refresh = try read(etsyRefreshTokenFile) { configuration.etsyRefreshToken = refresh }
-            if let secret = try read(etsyWebhookSecretFile) { configuration.etsyWebhookSecret = secret }
+            if let secret = try readSecretFile(ebayClientSecretFile) { configuration.ebayClientSecret = secret }
+            if let refresh = try readSecretFile(ebayRefreshTokenFile) { configuration.ebayRefreshToken = refresh }
+            if let secret = try readSecretFile(etsySharedSecretFile) { configuration.etsySharedSecret = secret }
+            if let refresh = try readSecretFile(etsyRefreshTokenFile) { configuration.etsyRefreshToken = refresh }
+            if let secret = try readSecretFile(etsyWebhookSecretFile) { configuration.etsyWebhookSecret = secret }
             let sandbox: MarketplaceSandbox
             do {
                 sandbox = try MarketplaceSandbox(configuration: configuration)

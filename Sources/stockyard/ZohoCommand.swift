@@ -121,16 +121,13 @@ struct ZohoCommand: AsyncParsableCommand {
         func run() async throws {
             LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: .info) }
             let logger = Logger(label: "zoho-sandbox")
-            func read(_ path: String?) throws -> String? {
-                try path.map { try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
-            }
             var configuration = SandboxConfiguration(
                 host: host, port: port, organizationID: organizationID, clientID: clientID,
                 accessTokenSeconds: Double(tokenSeconds), callsPerMinute: callsPerMinute, callsPerDay: callsPerDay,
                 tokenRequestsPer10Minutes: tokenRequests,
                 createUnknownItems: !strictItems)
-            if let secret = try read(clientSecretFile) { configuration.clientSecret = secret }
-            if let refresh = try read(refreshTokenFile) { configuration.refreshTokens = [refresh] }
+            if let secret = try readSecretFile(clientSecretFile) { configuration.clientSecret = secret }
+            if let refresh = try readSecretFile(refreshTokenFile) { configuration.refreshTokens = [refresh] }
             let sandbox = ZohoSandbox(configuration: configuration)
             try await sandbox.makeApplication(logger: logger).runService()
         }

@@ -32,9 +32,9 @@ final class EbayAPIClient {
         let basic = Data("\(configuration.clientID):\(configuration.clientSecret)".utf8).base64EncodedString()
         do {
             let response = try http.perform(
-                "POST", configuration.apiURL.withoutTrailingSlash + "/identity/v1/oauth2/token",
+                "POST", FormEncoding.base(configuration.apiURL) + "/identity/v1/oauth2/token",
                 headers: [("Authorization", "Basic \(basic)"), ("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
-                body: MarketplaceHTTP.form(fields))
+                body: FormEncoding.body(fields))
             return try MarketplaceHTTP.token(response, now: now)
         } catch {
             throw MarketplaceHTTP.tokenError(error)
@@ -43,7 +43,7 @@ final class EbayAPIClient {
 
     /// `GET /commerce/notification/v1/public_key/{kid}`: the PEM of the key that signs notifications.
     func publicKey(keyID: String, token: String) throws(MarketplaceAPIError) -> String {
-        let response = try get("/commerce/notification/v1/public_key/" + MarketplaceHTTP.segment(keyID), token: token)
+        let response = try get("/commerce/notification/v1/public_key/" + FormEncoding.encode(keyID), token: token)
         let object = try MarketplaceHTTP.object(response)
         guard let key = object["key"] as? String, !key.isEmpty else {
             throw MarketplaceAPIError(.invalidResponse, status: response.status, message: "the public key answer has no key")
@@ -56,12 +56,12 @@ final class EbayAPIClient {
 
     /// `GET /sell/fulfillment/v1/order/{orderId}`: the order as eBay returns it.
     func order(_ orderID: String, token: String) throws(MarketplaceAPIError) -> [UInt8] {
-        try get("/sell/fulfillment/v1/order/" + MarketplaceHTTP.segment(orderID), token: token).body
+        try get("/sell/fulfillment/v1/order/" + FormEncoding.encode(orderID), token: token).body
     }
 
     private func get(_ path: String, token: String) throws(MarketplaceAPIError) -> HTTPClientResponse {
         try http.perform(
-            "GET", configuration.apiURL.withoutTrailingSlash + path,
+            "GET", FormEncoding.base(configuration.apiURL) + path,
             headers: [("Authorization", "Bearer \(token)"), ("Accept", "application/json")])
     }
 }

@@ -16,9 +16,9 @@ final class EtsyAPIClient {
     func refresh(refreshToken: String, now: Double) throws(MarketplaceAPIError) -> MarketplaceToken {
         do {
             let response = try http.perform(
-                "POST", configuration.apiURL.withoutTrailingSlash + "/v3/public/oauth/token",
+                "POST", FormEncoding.base(configuration.apiURL) + "/v3/public/oauth/token",
                 headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
-                body: MarketplaceHTTP.form([
+                body: FormEncoding.body([
                     ("grant_type", "refresh_token"), ("client_id", configuration.keystring), ("refresh_token", refreshToken),
                 ]))
             var token = try MarketplaceHTTP.token(response, now: now)
@@ -32,9 +32,9 @@ final class EtsyAPIClient {
     /// `GET /v3/application/shops/{shop_id}/receipts/{receipt_id}`: the receipt with its
     /// transactions, as Etsy returns it.
     func receipt(shopID: String, receiptID: String, token: String) throws(MarketplaceAPIError) -> [UInt8] {
-        let path = "/v3/application/shops/\(MarketplaceHTTP.segment(shopID))/receipts/\(MarketplaceHTTP.segment(receiptID))"
+        let path = "/v3/application/shops/\(FormEncoding.encode(shopID))/receipts/\(FormEncoding.encode(receiptID))"
         return try http.perform(
-            "GET", configuration.apiURL.withoutTrailingSlash + path,
+            "GET", FormEncoding.base(configuration.apiURL) + path,
             headers: [("x-api-key", configuration.apiKeyHeader), ("Authorization", "Bearer \(token)"), ("Accept", "application/json")]
         ).body
     }

@@ -102,8 +102,8 @@ public final class LookupService: Service, Sendable {
 
     private func watchBacklog() async {
         while !Task.isCancelled {
+            // The backlog gauge is the writer's (set with each commit); the age moves with time.
             let backlog = writer.inbox.lookupBacklog
-            metrics.lookupBacklog.set(Int64(backlog.count))
             metrics.lookups.oldestAge.set(backlog.oldest.map { max(0, (Self.nowMilliseconds - $0) / 1000) } ?? 0)
             try? await Task.sleep(for: .seconds(1))
         }

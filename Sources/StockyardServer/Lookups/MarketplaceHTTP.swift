@@ -79,25 +79,4 @@ struct MarketplaceHTTP {
         }
         return nil
     }
-
-    static func form(_ fields: [(String, String)]) -> [UInt8] {
-        Array(fields.map { "\($0.0)=\(formEncode($0.1))" }.joined(separator: "&").utf8)
-    }
-
-    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-    static func formEncode(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
-    }
-
-    /// One path segment, percent-encoded.
-    static func segment(_ text: String) -> String { formEncode(text) }
-}
-
-extension String {
-    var withoutTrailingSlash: String {
-        var text = self
-        while text.hasSuffix("/") { text.removeLast() }
-        return text
-    }
 }
