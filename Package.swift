@@ -29,10 +29,14 @@ let package = Package(
         // Pure core: ledger, listing map, allocation, netting. No I/O.
         .target(
             name: "StockyardCore",
+            dependencies: ["CStockyardPrefetch"],
             // The core is single-threaded by contract (one writer, readers behind a lock), so the
             // runtime's dynamic exclusivity checks only cost time on the hot path.
             swiftSettings: swiftSettings + [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
+
+        // The prefetch hint the core's batch apply uses (a compiler builtin, no library).
+        .target(name: "CStockyardPrefetch"),
 
         // C libraries.
         .systemLibrary(

@@ -26,6 +26,14 @@ let package = Package(
             path: "Benchmarks/LedgerBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // The mixed storm as a plain program, for profilers.
+        .executableTarget(
+            name: "LedgerStorm",
+            dependencies: [
+                "LedgerWorkload",
+                .product(name: "StockyardCore", package: "stockyard"),
+            ]
+        ),
         // Resident memory of a ledger with 1M rows and N million live lines.
         .executableTarget(
             name: "LedgerMemory",

@@ -74,7 +74,7 @@ extension Ledger {
             throw ValidationProblem(field: "quantity_adjusted", message: "quantity_adjusted must be within ±\(Limits.maxStock)")
         }
         let row = row(item: items.intern(itemID), location: locations.intern(locationID))
-        let current = rows[Int(row)].zohoOnHand
+        let current = rowStates[Int(row)].working.zohoOnHand
         guard (-Limits.maxStock...Limits.maxStock).contains(current + delta) else {
             throw ValidationProblem(field: "quantity_adjusted", message: "zoho_on_hand would leave ±\(Limits.maxStock)")
         }
@@ -86,7 +86,7 @@ extension Ledger {
         guard let item = items[itemID], let location = locations[locationID],
             let row = rowIndex[UInt64(item) << 32 | UInt64(location)]
         else { return 0 }
-        return rows[Int(row)].inFlight
+        return rowStates[Int(row)].working.inFlight
     }
 
     /// Sets a channel's (or one listing's) allocation rule.

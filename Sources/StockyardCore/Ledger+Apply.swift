@@ -14,6 +14,13 @@ extension Ledger {
     /// A negative quantity is a release: the line gives units back (see
     /// `SaleEvent.validate(allowingReleases:)`).
     public func apply(validated event: SaleEvent, now: UInt32) -> EventOutcome {
+        apply(validated: event, now: now, hashes: nil)
+    }
+
+    /// `apply(validated:now:)` with the hashes of the listing's and the line's keys when the
+    /// caller computed them already (the batch apply does, to fetch their slots ahead).
+    @inline(__always)
+    func apply(validated event: SaleEvent, now: UInt32, hashes: KeyHashes?) -> EventOutcome {
         precondition(inBatch, "apply needs a batch")
         guard event.quantity >= -Limits.maxLineQuantity, event.quantity <= Limits.maxLineQuantity, event.version >= 0,
             event.listingID.utf8.count <= Limits.maxIDLength, event.orderID.utf8.count <= Limits.maxIDLength,
@@ -21,34 +28,65 @@ extension Ledger {
         else {
             return EventOutcome(.invalid, problem: event.validate(allowingReleases: true) ?? ValidationProblem(field: "event", message: "the event is invalid"))
         }
-        let listing = listingID(event.channel, event.listingID)
+        let listing = listingID(event.channel, event.listingID, hash: hashes?.listing)
         buildLineKey(event.channel, event.orderID, event.lineID)
         let quantity = Int32(event.quantity)
         let version = event.version
-        let hash = LineTable.hash(keyScratch.bytes)
+        let hash = hashes?.line ?? LineTable.hash(keyScratch.bytes)
         let found = lines.find(keyScratch.bytes, hash: hash)
         if let index = found, lines[index].live {
             return update(index, event: event, listing: listing, quantity: quantity, now: now)
         }
-        guard let mapping = mappings[safe: listing] else {
-            park(event, listing: listing)
-            return EventOutcome(.unmapped)
-        }
         let consumption: UInt32
-        switch chooseConsumption(mapping, channel: event.channel, listing: listing, quantity: quantity, requested: event.locationID) {
-        case .success(let chosen): consumption = chosen
-        case .failure(let problem): return EventOutcome(.invalid, problem: problem)
+        if let (routed, row) = route(listing, channel: event.channel, quantity: quantity, requested: event.locationID) {
+            consumption = routed
+            if row != .max {
+                moveRow(row, delta: -Int64(quantity))
+            } else {
+                move(consumption, lineUnits: -Int64(quantity))
+            }
+        } else {
+            guard let mapping = mappings[safe: listing] else {
+                park(event, listing: listing)
+                return EventOutcome(.unmapped)
+            }
+            switch chooseConsumption(mapping, channel: event.channel, listing: listing, quantity: quantity, requested: event.locationID) {
+            case .success(let chosen): consumption = chosen
+            case .failure(let problem): return EventOutcome(.invalid, problem: problem)
+            }
+            move(consumption, lineUnits: -Int64(quantity))
         }
-        move(consumption, lineUnits: -Int64(quantity))
         if let index = found {
             undo.append(.lineChanged(index, lines[index]))
-            lines.revive(index, consumption: consumption, quantity: quantity, version: version, touched: now)
+            lines.revive(index, listing: listing, consumption: consumption, quantity: quantity, version: version, touched: now)
         } else {
             let index = lines.insert(
-                keyScratch.bytes, hash: hash, consumption: consumption, quantity: quantity, version: version, touched: now)
+                keyScratch.bytes, hash: hash, listing: listing, consumption: consumption, quantity: quantity,
+                version: version, touched: now)
             undo.append(.lineInserted(index))
         }
         return EventOutcome(.applied)
+    }
+
+    /// The consumption for a new line from the listing's route, with the row to move when it is
+    /// a single item (`UInt32.max` otherwise); nil when the general path must decide.
+    @inline(__always)
+    private func route(_ listing: UInt32, channel: Channel, quantity: Int32, requested: String?) -> (UInt32, UInt32)? {
+        guard requested == nil, Int(listing) < routes.count else { return nil }
+        let route = routes[Int(listing)]
+        if route.locationCount == 1 {
+            guard route.consumption0 != .max else { return nil }
+            return (route.consumption0, route.row0)
+        }
+        guard route.locationCount == 2, route.singleItem, !hasListingRules,
+            !channelRuleOrdersLocations[Int(channel.rawValue)]
+        else { return nil }
+        // The first location that can serve the whole line, else the first.
+        let second = rowStates[Int(route.row0)].working.available < Int64(quantity)
+            && rowStates[Int(route.row1)].working.available >= Int64(quantity)
+        let consumption = second ? route.consumption1 : route.consumption0
+        guard consumption != .max else { return nil }
+        return (consumption, second ? route.row1 : route.row0)
     }
 
     private func update(
@@ -58,7 +96,7 @@ extension Ledger {
         if event.version < old.version {
             return EventOutcome(.stale)
         }
-        let sameListing = consumptionInfo[Int(old.consumption)].listing == listing
+        let sameListing = old.listing == listing
         if event.version == old.version {
             if sameListing && quantity == old.quantity {
                 return EventOutcome(.duplicate)
@@ -67,6 +105,7 @@ extension Ledger {
             return EventOutcome(.conflict)
         }
         var record = old
+        record.listing = listing
         if sameListing {
             move(old.consumption, lineUnits: Int64(old.quantity) - Int64(quantity))
         } else {
@@ -91,11 +130,9 @@ extension Ledger {
 
     /// The listing's id, interned on first sight, looked up from its bytes.
     @inline(__always)
-    func listingID(_ channel: Channel, _ listingID: String) -> UInt32 {
-        listingScratch.reset()
-        listingScratch.append(channel.rawValue)
-        listingScratch.append(listingID)
-        let found = listingIndex.find(listingScratch.bytes, hash: LineTable.hash(listingScratch.bytes))
+    func listingID(_ channel: Channel, _ listingID: String, hash: UInt64? = nil) -> UInt32 {
+        buildListingKey(channel, listingID)
+        let found = listingIndex.find(listingScratch.bytes, hash: hash ?? LineTable.hash(listingScratch.bytes))
         return found ?? internListing(ListingKey(channel: channel, listingID: listingID))
     }
 
@@ -105,15 +142,31 @@ extension Ledger {
     func move(_ consumption: UInt32, lineUnits: Int64) {
         guard lineUnits != 0 else { return }
         let info = consumptionInfo[Int(consumption)]
-        for position in Int(info.partsStart)..<Int(info.partsStart + info.partsCount) {
+        guard info.partsCount > 0 else { return }
+        moveRow(info.firstRow, delta: lineUnits * Int64(info.firstUnits))
+        for position in Int(info.partsStart + 1)..<Int(info.partsStart + info.partsCount) {
             let part = consumptionParts[position]
-            let delta = lineUnits * Int64(part.units)
-            let before = rows[Int(part.row)].available
-            updateRow(part.row) { $0.open += delta }
-            if delta < 0 && before + delta < 0 {
-                batchOversells += 1
-            }
+            moveRow(part.row, delta: lineUnits * Int64(part.units))
         }
+    }
+
+    /// Moves `delta` units into a row's open figure (negative: out of stock), counting an oversell
+    /// when a sale takes the row's available below zero.
+    @inline(__always)
+    func moveRow(_ row: UInt32, delta: Int64) {
+        let before = rowStates[Int(row)].working.available
+        updateRow(row) { $0.open += delta }
+        if delta < 0 && before + delta < 0 {
+            batchOversells += 1
+        }
+    }
+
+    /// Builds a listing's key (`channel byte, listing id`) in its scratch buffer.
+    @inline(__always)
+    func buildListingKey(_ channel: Channel, _ listingID: String) {
+        listingScratch.reset()
+        listingScratch.append(channel.rawValue)
+        listingScratch.append(listingID)
     }
 
     /// Builds a line's key in the scratch buffer.
@@ -167,7 +220,7 @@ extension Ledger {
     /// Whether every part of a line of `quantity` units is available at the mapping's location slot.
     private func fits(_ mapping: Mapping, slot: Int, quantity: Int32) -> Bool {
         let base = slot * mapping.parts.count
-        for (index, part) in mapping.parts.enumerated() where rows[Int(mapping.rows[base + index])].available < Int64(quantity) * Int64(part.units) {
+        for (index, part) in mapping.parts.enumerated() where rowStates[Int(mapping.rows[base + index])].working.available < Int64(quantity) * Int64(part.units) {
             return false
         }
         return true
@@ -189,6 +242,7 @@ extension Ledger {
             if cached != .max, Int(cached) < consumptionInfo.count, consumptionInfo[Int(cached)].listing == listing,
                 consumptionInfo[Int(cached)].location == location
             {
+                routes[Int(listing)].note(cached, slot: slot)
                 return cached
             }
         }
@@ -201,6 +255,7 @@ extension Ledger {
         let index = addConsumption(Consumption(listing: listing, location: location, parts: parts), undoable: true)
         if Int(listing) < mappingConsumptions.count, slot < mappingConsumptions[Int(listing)].count {
             mappingConsumptions[Int(listing)][slot] = index
+            routes[Int(listing)].note(index, slot: slot)
         }
         return index
     }
@@ -221,7 +276,8 @@ extension Ledger {
         consumptionInfo.append(
             ConsumptionInfo(
                 listing: consumption.listing, location: consumption.location,
-                partsStart: UInt32(consumptionParts.count), partsCount: UInt32(consumption.parts.count)))
+                partsStart: UInt32(consumptionParts.count), partsCount: UInt32(consumption.parts.count),
+                firstRow: consumption.parts.first?.row ?? .max, firstUnits: consumption.parts.first?.units ?? 0))
         consumptionParts.append(contentsOf: consumption.parts)
         return index
     }

@@ -83,7 +83,7 @@ extension Ledger {
 
     /// The working figures of a row, with its item and location.
     public func row(_ row: UInt32) -> (itemID: String, locationID: String, figures: StockFigures) {
-        (items[rowItem[Int(row)]], locations[rowLocation[Int(row)]], rows[Int(row)])
+        (items[rowItem[Int(row)]], locations[rowLocation[Int(row)]], rowStates[Int(row)].working)
     }
 
     /// What a consumption draws on: its listing, location, and units per item.

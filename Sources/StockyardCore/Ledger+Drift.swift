@@ -46,13 +46,13 @@ extension Ledger {
             }
         }
         if complete {
-            for row in 0..<rows.count where rowExists[row] {
+            for row in rowStates.indices where rowStates[row].exists {
                 let itemID = items[rowItem[row]]
-                guard zoho[itemID] == nil, published[row].zohoOnHand != 0 else { continue }
+                guard zoho[itemID] == nil, rowStates[row].published.zohoOnHand != 0 else { continue }
                 drift.append(
                     StockDrift(
-                        itemID: itemID, locationID: locations[rowLocation[row]], zoho: nil, ours: published[row].zohoOnHand,
-                        inFlight: published[row].inFlight))
+                        itemID: itemID, locationID: locations[rowLocation[row]], zoho: nil, ours: rowStates[row].published.zohoOnHand,
+                        inFlight: rowStates[row].published.inFlight))
             }
         }
         return drift.sorted { ($0.itemID, $0.locationID) < ($1.itemID, $1.locationID) }

@@ -15,7 +15,7 @@ extension Ledger {
     /// The open (unsealed) nets, without changing anything. Zero nets are left out.
     public func openNets() -> [NetLine] {
         netRows.compactMap { row in
-            let open = rows[Int(row)].open
+            let open = rowStates[Int(row)].working.open
             guard open != 0 else { return nil }
             return NetLine(itemID: items[rowItem[Int(row)]], locationID: locations[rowLocation[Int(row)]], quantity: open)
         }
@@ -31,16 +31,16 @@ extension Ledger {
         var sealed: [NetLine] = []
         var kept: [UInt32] = []
         for row in netRows {
-            let open = rows[Int(row)].open
+            let open = rowStates[Int(row)].working.open
             if open == 0 {
-                netListed[Int(row)] = false
+                rowStates[Int(row)].netListed = false
                 continue
             }
             if sealed.count >= maxLines {
                 kept.append(row)
                 continue
             }
-            netListed[Int(row)] = false
+            rowStates[Int(row)].netListed = false
             updateRow(row) {
                 $0.inFlight += open
                 $0.open = 0

@@ -14,18 +14,18 @@ extension Ledger {
     /// Committed figures of an item × location, if that row exists.
     public func figures(itemID: String, locationID: String) -> StockFigures? {
         guard let item = items[itemID], let location = locations[locationID],
-            let row = rowIndex[UInt64(item) << 32 | UInt64(location)], rowExists[Int(row)]
+            let row = rowIndex[UInt64(item) << 32 | UInt64(location)], rowStates[Int(row)].exists
         else { return nil }
-        return published[Int(row)]
+        return rowStates[Int(row)].published
     }
 
     /// Committed stock of an item, or nil for an item with no stock row.
     public func stock(itemID: String) -> ItemStock? {
         guard let item = items[itemID], Int(item) < itemRows.count else { return nil }
-        let rowsOfItem = itemRows[Int(item)].filter { rowExists[Int($0)] }
+        let rowsOfItem = itemRows[Int(item)].filter { rowStates[Int($0)].exists }
         guard !rowsOfItem.isEmpty else { return nil }
         let perLocation = rowsOfItem.map {
-            ItemStock.Location(locationID: locations[rowLocation[Int($0)]], figures: published[Int($0)])
+            ItemStock.Location(locationID: locations[rowLocation[Int($0)]], figures: rowStates[Int($0)].published)
         }.sorted { $0.locationID < $1.locationID }
         var sellable: [Channel: Int64] = [:]
         for channel in Channel.allCases {
@@ -33,7 +33,7 @@ extension Ledger {
             var total: Int64 = 0
             for row in rowsOfItem {
                 if let rule, !rule.locations.isEmpty, !rule.locations.contains(rowLocation[Int(row)]) { continue }
-                total += published[Int(row)].available
+                total += rowStates[Int(row)].published.available
             }
             sellable[channel] = (rule?.rule ?? .unrestricted(channel)).sellable(totalAvailable: total)
         }
@@ -51,8 +51,8 @@ extension Ledger {
         for part in mapping.parts {
             var total: Int64 = 0
             for location in eligible {
-                if let row = rowIndex[UInt64(part.item) << 32 | UInt64(location)], rowExists[Int(row)] {
-                    total += published[Int(row)].available
+                if let row = rowIndex[UInt64(part.item) << 32 | UInt64(location)], rowStates[Int(row)].exists {
+                    total += rowStates[Int(row)].published.available
                 }
             }
             result = min(result, policy.sellable(totalAvailable: total) / Int64(part.units))
@@ -87,9 +87,9 @@ extension Ledger {
     public func totals() -> (available: Int64, oversoldRows: Int) {
         var available: Int64 = 0
         var oversold = 0
-        for index in published.indices where rowExists[index] {
-            available += published[index].available
-            if published[index].available < 0 { oversold += 1 }
+        for index in rowStates.indices where rowStates[index].exists {
+            available += rowStates[index].published.available
+            if rowStates[index].published.available < 0 { oversold += 1 }
         }
         return (available, oversold)
     }

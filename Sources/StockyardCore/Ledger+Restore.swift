@@ -2,9 +2,9 @@
 extension Ledger {
     public func restoreRow(itemID: String, locationID: String, figures: StockFigures) {
         let row = row(item: items.intern(itemID), location: locations.intern(locationID))
-        rows[Int(row)] = figures
-        published[Int(row)] = figures
-        rowExists[Int(row)] = true
+        rowStates[Int(row)].working = figures
+        rowStates[Int(row)].published = figures
+        rowStates[Int(row)].exists = true
         noteNet(row)
     }
 
@@ -37,7 +37,8 @@ extension Ledger {
         while consumptions.count < Int(index) {
             // A gap (never referenced by a stored line): keep indices aligned.
             consumptions.append(Consumption(listing: .max, location: .max, parts: []))
-            consumptionInfo.append(ConsumptionInfo(listing: .max, location: .max, partsStart: UInt32(consumptionParts.count), partsCount: 0))
+            consumptionInfo.append(
+                ConsumptionInfo(listing: .max, location: .max, partsStart: UInt32(consumptionParts.count), partsCount: 0))
         }
         if consumptions.count == Int(index) {
             if consumptionIndex[consumption] == nil { consumptionIndex[consumption] = index }
@@ -50,10 +51,13 @@ extension Ledger {
     /// Restores a line from its stored key bytes. The consumption must be restored first.
     public func restoreLine(key: UnsafeRawBufferPointer, consumption: UInt32, quantity: Int32, version: Int64, touched: UInt32) {
         let hash = LineTable.hash(key)
+        let listing = Int(consumption) < consumptionInfo.count ? consumptionInfo[Int(consumption)].listing : .max
         if let index = lines.find(key, hash: hash) {
-            lines.revive(index, consumption: consumption, quantity: quantity, version: version, touched: touched)
+            lines.revive(index, listing: listing, consumption: consumption, quantity: quantity, version: version, touched: touched)
         } else {
-            _ = lines.insert(key, hash: hash, consumption: consumption, quantity: quantity, version: version, touched: touched)
+            _ = lines.insert(
+                key, hash: hash, listing: listing, consumption: consumption, quantity: quantity, version: version,
+                touched: touched)
         }
     }
 

@@ -30,14 +30,11 @@ public final class Ledger {
     var listingIndex = ByteKeyIndex()
 
     // Stock rows: the writer's working figures and the committed figures readers see.
-    var rows: ContiguousArray<StockFigures> = []
-    var published: ContiguousArray<StockFigures> = []
-    var rowExists: ContiguousArray<Bool> = []
+    var rowStates: ContiguousArray<RowState> = []
     var rowItem: ContiguousArray<UInt32> = []
     var rowLocation: ContiguousArray<UInt32> = []
     var rowIndex: [UInt64: UInt32] = [:]
     var itemRows: ContiguousArray<[UInt32]> = []
-    var netListed: ContiguousArray<Bool> = []
     var netRows: [UInt32] = []
 
     // Listing maps and rules: the writer's and the committed copies.
@@ -59,6 +56,10 @@ public final class Ledger {
     /// Per listing, the consumption used at each of its locations (`UInt32.max`: none yet);
     /// reset when the listing's map changes.
     var mappingConsumptions: ContiguousArray<[UInt32]> = []
+    /// Per listing, the short route the hot path places new lines by; reset with the map.
+    var routes: ContiguousArray<ListingRoute> = []
+    /// Per channel (by raw value), whether its default rule names locations.
+    var channelRuleOrdersLocations: [Bool] = Array(repeating: false, count: 8)
 
     // Events waiting for a listing map, by listing.
     var parked: [UInt32: [SaleEvent]] = [:]
@@ -72,6 +73,8 @@ public final class Ledger {
     var batchOversells = 0
     var inBatch = false
     var expiryCursor = 0
+    /// The batch apply's view of the events ahead, a ring.
+    var ahead: ContiguousArray<Ahead> = []
     var keyScratch = ScratchBytes(capacity: 2 * Limits.maxIDLength + 2)
     var listingScratch = ScratchBytes(capacity: Limits.maxIDLength + 1)
 
@@ -101,8 +104,8 @@ public final class Ledger {
     public func commitPrefix(through savepoint: Savepoint) {
         precondition(inBatch, "no batch is being staged")
         for row in touchedRows[..<savepoint.touchedRowCount] {
-            published[Int(row)] = rows[Int(row)]
-            rowExists[Int(row)] = true
+            rowStates[Int(row)].published = rowStates[Int(row)].working
+            rowStates[Int(row)].exists = true
         }
         if adminChanges {
             for entry in undo[..<savepoint.undoCount] {
@@ -196,7 +199,7 @@ public final class Ledger {
         case .lineChanged(let index, let old), .lineExpired(let index, let old):
             lines[index] = old
         case .row(let row, let old):
-            rows[Int(row)] = old
+            rowStates[Int(row)].working = old
             noteNet(row)
         case .mapping(let listing, let old):
             mappings[Int(listing)] = old
@@ -217,6 +220,7 @@ public final class Ledger {
             if consumptionIndex[consumption] == index { consumptionIndex[consumption] = nil }
             let info = consumptionInfo.removeLast()
             consumptionParts.removeSubrange(Int(info.partsStart)...)
+            if Int(info.listing) < routes.count { routes[Int(info.listing)].forget(index) }
         }
     }
 
@@ -225,6 +229,8 @@ public final class Ledger {
         while mappingConsumptions.count <= Int(listing) { mappingConsumptions.append([]) }
         let count = mappings[safe: listing]?.locations.count ?? 0
         mappingConsumptions[Int(listing)] = Array(repeating: .max, count: count)
+        while routes.count <= Int(listing) { routes.append(ListingRoute()) }
+        routes[Int(listing)] = ListingRoute(mappings[safe: listing])
     }
 
     /// Interns a listing in both the name table and the byte index.
@@ -243,6 +249,7 @@ public final class Ledger {
     func refreshRuleShortcuts() {
         for channel in Channel.allCases {
             channelRules[Int(channel.rawValue)] = rules[.channelDefault(channel)]
+            channelRuleOrdersLocations[Int(channel.rawValue)] = rules[.channelDefault(channel)]?.locations.isEmpty == false
         }
         hasListingRules = rules.keys.contains { $0.listing != .max }
     }
@@ -260,13 +267,12 @@ public final class Ledger {
     func row(item: UInt32, location: UInt32) -> UInt32 {
         let key = UInt64(item) << 32 | UInt64(location)
         if let row = rowIndex[key] { return row }
-        let row = UInt32(rows.count)
-        rows.append(StockFigures())
-        published.append(StockFigures())
-        rowExists.append(false)
+        let row = UInt32(rowStates.count)
+        let capacity = rowStates.capacity
+        rowStates.append(RowState())
+        if rowStates.capacity != capacity { rowStates.adviseHugePages() }
         rowItem.append(item)
         rowLocation.append(location)
-        netListed.append(false)
         rowIndex[key] = row
         while itemRows.count <= Int(item) { itemRows.append([]) }
         itemRows[Int(item)].append(row)
@@ -276,23 +282,23 @@ public final class Ledger {
     /// Changes a row's working figures, recording how to undo it.
     @inline(__always)
     func updateRow(_ row: UInt32, _ change: (inout StockFigures) -> Void) {
-        let old = rows[Int(row)]
+        let old = rowStates[Int(row)].working
         undo.append(.row(row, old))
         touchedRows.append(row)
-        change(&rows[Int(row)])
-        if rows[Int(row)].open != old.open { noteNet(row) }
+        change(&rowStates[Int(row)].working)
+        if rowStates[Int(row)].working.open != old.open { noteNet(row) }
     }
 
     @inline(__always)
     func noteNet(_ row: UInt32) {
-        if !netListed[Int(row)] && rows[Int(row)].open != 0 {
-            netListed[Int(row)] = true
+        if !rowStates[Int(row)].netListed && rowStates[Int(row)].working.open != 0 {
+            rowStates[Int(row)].netListed = true
             netRows.append(row)
         }
     }
 
     /// Number of item × location rows.
-    public var rowCount: Int { rows.count }
+    public var rowCount: Int { rowStates.count }
     /// Number of live order lines.
     public var lineCount: Int { lines.liveCount }
     /// Number of events waiting for a listing map.
@@ -316,6 +322,9 @@ struct ConsumptionInfo {
     var location: UInt32
     var partsStart: UInt32
     var partsCount: UInt32
+    /// The first part, copied here so that a one-item consumption needs no other read.
+    var firstRow: UInt32 = .max
+    var firstUnits: Int32 = 0
 }
 
 struct Part: Hashable {
@@ -358,4 +367,15 @@ enum UndoEntry {
     case parked(UInt32)
     case parkedCleared(UInt32, [SaleEvent])
     case consumptionAdded(UInt32)
+}
+
+/// One item × location row: the writer's working figures beside the committed figures readers
+/// see, so that a change, its net bookkeeping and its commit touch one place in memory.
+struct RowState {
+    var working = StockFigures()
+    var published = StockFigures()
+    /// True once the row has been committed.
+    var exists = false
+    /// True while the row is in `netRows`.
+    var netListed = false
 }

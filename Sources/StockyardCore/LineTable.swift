@@ -1,3 +1,5 @@
+import CStockyardPrefetch
+
 /// The stored state of one order line: 32 bytes, no references.
 public struct LineRecord: Sendable, Hashable {
     /// Where the line's key starts in the table's key arena.
@@ -5,7 +7,9 @@ public struct LineRecord: Sendable, Hashable {
     var keyLength: UInt16
     /// False once the line has expired or its insertion was rolled back.
     public internal(set) var live: Bool
-    var hash: UInt32
+    /// The listing the line sells (also found through its consumption; kept here for the
+    /// duplicate check).
+    var listing: UInt32
     /// The consumption (listing, location and units per line unit) the line draws on.
     public internal(set) var consumption: UInt32
     public internal(set) var quantity: Int32
@@ -28,29 +32,76 @@ struct LineTable {
     private var slots: ContiguousArray<UInt64>
     private var mask: Int
     private(set) var deadCount = 0
+    /// Capacities of `records` and `arena` when huge pages were last advised for them.
+    private var advisedCapacities = (records: 0, arena: 0)
 
     init(capacity: Int = 1024) {
         var size = 16
         while size < capacity * 10 / 7 { size <<= 1 }
-        slots = ContiguousArray(repeating: 0, count: size)
+        slots = .zeroed(count: size)
         mask = size - 1
         records.reserveCapacity(capacity)
         arena.reserveCapacity(capacity * 24)
+        adviseGrownStorage()
+    }
+
+    /// Advises huge pages for `records` and `arena` after they moved to a larger allocation.
+    @inline(__always)
+    private mutating func adviseGrownStorage() {
+        if records.capacity != advisedCapacities.records {
+            records.adviseHugePages()
+            advisedCapacities.records = records.capacity
+        }
+        if arena.capacity != advisedCapacities.arena {
+            arena.adviseHugePages()
+            advisedCapacities.arena = arena.capacity
+        }
     }
 
     var liveCount: Int { records.count - deadCount }
 
-    /// FNV-1a over the key, with a final avalanche.
+    /// A per-process seed, so that nobody can choose ids that all land in the same slots.
+    static let seed = UInt64.random(in: 1...UInt64.max)
+
+    /// A seeded hash of the key, eight bytes at a time: each word is folded in with a full
+    /// 64 × 64 → 128-bit multiply (high half xor low half), then the length.
     @inline(__always)
     static func hash(_ key: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in key {
-            h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        var h = seed
+        let count = key.count
+        guard let base = key.baseAddress else { return fold(h, 0x9E37_79B9_7F4A_7C15) }
+        var index = 0
+        while index + 8 <= count {
+            h = fold(h ^ base.loadUnaligned(fromByteOffset: index, as: UInt64.self), 0x9E37_79B9_7F4A_7C15)
+            index += 8
         }
-        h ^= h >> 33
-        h = h &* 0xff51_afd7_ed55_8ccd
-        h ^= h >> 33
-        return h
+        if index < count {
+            var tail: UInt64 = 0
+            withUnsafeMutableBytes(of: &tail) { $0.baseAddress!.copyMemory(from: base + index, byteCount: count - index) }
+            h = fold(h ^ tail, 0x9E37_79B9_7F4A_7C15)
+        }
+        return fold(h ^ UInt64(count), 0xD6E8_FEB8_6659_FD93)
+    }
+
+    @inline(__always)
+    private static func fold(_ value: UInt64, _ multiplier: UInt64) -> UInt64 {
+        let product = value.multipliedFullWidth(by: multiplier)
+        return product.high ^ product.low
+    }
+
+    /// Starts fetching the slot a key's hash lands on.
+    @inline(__always)
+    func prefetchSlot(hash: UInt64) {
+        slots.withUnsafeBufferPointer { stockyard_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: hash) & mask)) }
+    }
+
+    /// Starts fetching the record that the slot a key's hash lands on points to, when the
+    /// slot's tag matches (it is then most likely the key's own).
+    @inline(__always)
+    func prefetchRecord(hash: UInt64) {
+        let entry = slots[Int(truncatingIfNeeded: hash) & mask]
+        guard entry != 0, UInt32(truncatingIfNeeded: entry >> 32) == UInt32(truncatingIfNeeded: hash >> 32) else { return }
+        records.withUnsafeBufferPointer { stockyard_prefetch($0.baseAddress! + Int(UInt32(truncatingIfNeeded: entry) - 1)) }
     }
 
     /// The record index for a key, live or not.
@@ -84,6 +135,7 @@ struct LineTable {
     mutating func insert(
         _ key: UnsafeRawBufferPointer,
         hash: UInt64,
+        listing: UInt32,
         consumption: UInt32,
         quantity: Int32,
         version: Int64,
@@ -98,7 +150,7 @@ struct LineTable {
             keyOffset: offset,
             keyLength: UInt16(key.count),
             live: true,
-            hash: UInt32(truncatingIfNeeded: hash >> 32),
+            listing: listing,
             consumption: consumption,
             quantity: quantity,
             version: version,
@@ -106,14 +158,18 @@ struct LineTable {
         )
         let index = UInt32(records.count)
         records.append(record)
+        adviseGrownStorage()
         place(index: index, hash: hash)
         return index
     }
 
     /// Gives a line (live or expired) a new state, making it live.
-    mutating func revive(_ index: UInt32, consumption: UInt32, quantity: Int32, version: Int64, touched: UInt32) {
+    mutating func revive(
+        _ index: UInt32, listing: UInt32, consumption: UInt32, quantity: Int32, version: Int64, touched: UInt32
+    ) {
         var record = self[index]
         record.live = true
+        record.listing = listing
         record.consumption = consumption
         record.quantity = quantity
         record.version = version
@@ -146,7 +202,7 @@ struct LineTable {
             let record = records[index]
             withKey(UInt32(index)) { key in
                 let newIndex = fresh.insert(
-                    key, hash: LineTable.hash(key), consumption: record.consumption,
+                    key, hash: LineTable.hash(key), listing: record.listing, consumption: record.consumption,
                     quantity: record.quantity, version: record.version, touched: record.touched)
                 _ = newIndex
             }
@@ -162,7 +218,7 @@ struct LineTable {
 
     private mutating func grow() {
         let size = slots.count * 2
-        slots = ContiguousArray(repeating: 0, count: size)
+        slots = .zeroed(count: size)
         mask = size - 1
         for index in records.indices {
             let hash = withKey(UInt32(index)) { LineTable.hash($0) }

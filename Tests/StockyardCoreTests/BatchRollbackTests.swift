@@ -154,6 +154,11 @@ import Testing
         ])
         #expect(ledger.available("ITEM-1", "WH-A") == onHand - 3)
         #expect(ledger.available("ITEM-2", "WH-A") == onHand - 2)
+        // The line must also give its units back where it took them, not where the rolled-back
+        // consumption's index now points.
+        #expect(ledger.commitEvents([Fixture.sale("L-1", line: "3", quantity: 0, version: 2)]) == [.applied])
+        #expect(ledger.available("ITEM-1", "WH-A") == onHand)
+        #expect(ledger.available("ITEM-2", "WH-A") == onHand - 2)
     }
 
     @Test func rolledBackReplayParksTheEventsAgain() throws {
@@ -298,5 +303,27 @@ import Testing
         #expect(ledger.rule(AllocationRuleKey(channel: .shopify))?.maximum == 4)
         ledger.commitBatch()
         #expect(ledger.rule(AllocationRuleKey(channel: .shopify))?.maximum == 4)
+    }
+
+    /// A listing on two locations takes the first that can serve the whole line, and follows the
+    /// stock as it moves, also after its map was replaced and the change rolled back.
+    @Test func twoLocationListingFollowsTheStock() throws {
+        let ledger = try Fixture.ledger(
+            onHand: [("ITEM-1", "WH-A", 2), ("ITEM-1", "WH-B", 5)],
+            maps: [Fixture.itemMap("L-1", item: "ITEM-1", locations: ["WH-A", "WH-B"])])
+        #expect(ledger.commitEvents([Fixture.sale(order: "O-1", quantity: 2, version: 1)]) == [.applied])
+        #expect(ledger.commitEvents([Fixture.sale(order: "O-2", quantity: 1, version: 1)]) == [.applied])
+        #expect(ledger.available("ITEM-1", "WH-A") == 0)
+        #expect(ledger.available("ITEM-1", "WH-B") == 4)
+        ledger.beginBatch()
+        _ = try ledger.upsertListing(Fixture.itemMap("L-1", item: "ITEM-1", locations: ["WH-B", "WH-A"]), now: Fixture.now)
+        #expect(ledger.apply(Fixture.sale(order: "O-3", quantity: 1, version: 1), now: Fixture.now).result == .applied)
+        ledger.rollbackBatch()
+        #expect(ledger.commitEvents([Fixture.sale(order: "O-4", quantity: 9, version: 1)]) == [.applied])
+        // Neither location can serve 9: the first location on the map takes the oversell.
+        #expect(ledger.available("ITEM-1", "WH-A") == -9)
+        #expect(ledger.available("ITEM-1", "WH-B") == 4)
+        #expect(ledger.commitEvents([Fixture.sale(order: "O-2", quantity: 0, version: 2)]) == [.applied])
+        #expect(ledger.available("ITEM-1", "WH-B") == 5)
     }
 }

@@ -80,18 +80,6 @@ import Testing
         var batches: [Batch]
     }
 
-    /// Deterministic randomness for the delivery plan, seeded by the generator.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func scenario(onHand: [Int64], lineSeeds: [(Int, [Int], [Int64])], seed: UInt64) -> Scenario {
         // Lines: distinct keys; each version carries one quantity.
         let lines = lineSeeds.enumerated().map { index, seed in

@@ -141,22 +141,23 @@ public struct SaleStream {
     }
 }
 
-/// Applies events in batches, as the writer does: `beginBatch()`, `apply` for each, `commitBatch()`.
+/// Applies events in batches, as the writer does: `beginBatch()`, the batch apply, `commitBatch()`.
 ///
 /// - Returns: how many events ended in each `EventResult`, indexed by its raw value.
 @discardableResult
-public func applyInBatches(_ ledger: Ledger, _ events: some Collection<SaleEvent>, batchSize: Int = 1_000, now: UInt32) -> [Int] {
+public func applyInBatches(_ ledger: Ledger, _ events: [SaleEvent], batchSize: Int = 1_000, now: UInt32) -> [Int] {
     var counts = [Int](repeating: 0, count: EventResult.allCases.count)
-    var index = events.startIndex
-    while index != events.endIndex {
+    var outcomes: [EventOutcome] = []
+    outcomes.reserveCapacity(batchSize)
+    var start = 0
+    while start < events.count {
+        let end = min(start + batchSize, events.count)
         ledger.beginBatch()
-        var inBatch = 0
-        while inBatch < batchSize && index != events.endIndex {
-            counts[Int(ledger.apply(validated: events[index], now: now).result.rawValue)] += 1
-            events.formIndex(after: &index)
-            inBatch += 1
-        }
+        outcomes.removeAll(keepingCapacity: true)
+        _ = ledger.apply(validated: events[start..<end], now: now, outcomes: &outcomes)
         ledger.commitBatch()
+        for outcome in outcomes { counts[Int(outcome.result.rawValue)] += 1 }
+        start = end
     }
     return counts
 }

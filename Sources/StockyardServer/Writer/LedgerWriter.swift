@@ -534,12 +534,8 @@ public final class LedgerWriter: Service, @unchecked Sendable {
         case .events(let events):
             var outcomes: [EventOutcome] = []
             outcomes.reserveCapacity(events.count)
-            for (index, event) in events.enumerated() {
-                let outcome = ledger.apply(validated: event, now: now)
-                if outcome.result == .invalid {
-                    return .failure(InvalidJobError(index: index, problem: outcome.problem!))
-                }
-                outcomes.append(outcome)
+            if let index = ledger.apply(validated: events[...], now: now, outcomes: &outcomes) {
+                return .failure(InvalidJobError(index: index, problem: outcomes[index].problem!))
             }
             journal.events(zip(events, outcomes), kind: "events")
             return .success(.events(outcomes))
