@@ -34,7 +34,7 @@ struct ByteKeyIndex {
 
     var count: Int { entries.count }
 
-    func find(_ key: UnsafeRawBufferPointer, hash: UInt64) -> UInt32? {
+    mutating func find(_ key: UnsafeRawBufferPointer, hash: UInt64) -> UInt32? {
         let tag = hash >> 32
         let words = Self.leadingWords(key)
         var slot = Int(truncatingIfNeeded: hash) & mask
@@ -53,14 +53,14 @@ struct ByteKeyIndex {
 
     /// Starts fetching the slot a key's hash lands on.
     @inline(__always)
-    func prefetchSlot(hash: UInt64) {
+    mutating func prefetchSlot(hash: UInt64) {
         slots.withUnsafeBufferPointer { stockyard_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: hash) & mask)) }
     }
 
     /// Starts fetching the entry that the slot a key's hash lands on points to, when the slot's
     /// tag matches; returns that id, which may still be another key's.
     @inline(__always)
-    func prefetchEntry(hash: UInt64) -> UInt32? {
+    mutating func prefetchEntry(hash: UInt64) -> UInt32? {
         let value = slots[Int(truncatingIfNeeded: hash) & mask]
         guard value != 0, value >> 32 == hash >> 32 else { return nil }
         let id = Int(UInt32(truncatingIfNeeded: value) - 1)

@@ -23,12 +23,35 @@ enum HugePages {
     }
 }
 
+extension HugePages {
+    /// Has the kernel back a region with memory now (`MADV_POPULATE_WRITE`), so that filling it
+    /// later takes no page faults. Only a hint, like `advise`.
+    static func populate(_ start: UnsafeRawPointer, byteCount: Int) {
+        #if os(Linux)
+        let mask = UInt(4095)
+        let first = (UInt(bitPattern: start) + mask) & ~mask
+        let end = (UInt(bitPattern: start) + UInt(byteCount)) & ~mask
+        guard end > first, let aligned = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(aligned, Int(end - first), 23)  // MADV_POPULATE_WRITE, Linux 5.14 and later
+        #endif
+    }
+}
+
 extension ContiguousArray {
     /// Advises huge pages for the array's whole allocation (its capacity, not only its count).
     func adviseHugePages() {
         withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
             HugePages.advise(UnsafeRawPointer(base), byteCount: capacity * MemoryLayout<Element>.stride)
+        }
+    }
+
+    /// Backs the array's whole allocation with memory now, so that appends up to its capacity
+    /// take no page faults.
+    func populateCapacity() {
+        withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            HugePages.populate(UnsafeRawPointer(base), byteCount: capacity * MemoryLayout<Element>.stride)
         }
     }
 }

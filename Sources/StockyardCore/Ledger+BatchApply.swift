@@ -10,7 +10,7 @@ extension Ledger {
     /// How many events ahead the batch apply starts fetching an event's memory. At the full
     /// distance it fetches the listing's and the line's table slots; halfway, the listing's
     /// entry and route and the line's record that those slots point to; a quarter of the way,
-    /// the stock rows the route names.
+    /// the line's key bytes and the stock rows the route names.
     static let lookahead = 8
 
     /// Applies events in order, each exactly as `apply(validated:now:)` does, stopping after the
@@ -21,28 +21,32 @@ extension Ledger {
     /// - Parameter outcomes: receives one outcome per event applied, the invalid one included.
     /// - Returns: the position (in `events`) of the first invalid event, or nil.
     public func apply(validated events: ArraySlice<SaleEvent>, now: UInt32, outcomes: inout [EventOutcome]) -> Int? {
+        events.withUnsafeBufferPointer { events in applyAhead(events, now: now, outcomes: &outcomes) }
+            .map { events.startIndex + $0 }
+    }
+
+    /// The batch apply over a buffer, where events are read in place rather than copied.
+    private func applyAhead(_ events: UnsafeBufferPointer<SaleEvent>, now: UInt32, outcomes: inout [EventOutcome]) -> Int? {
         let count = events.count
         guard count > 0 else { return nil }
-        let base = events.startIndex
         let distance = Self.lookahead
         if ahead.count < 2 * distance {
             ahead = ContiguousArray(repeating: Ahead(), count: 2 * distance)
         }
         let ringMask = 2 * distance - 1
         for position in 0..<min(distance, count) {
-            fetchSlots(events[base + position], into: position & ringMask)
+            fetchSlots(events[position], into: position & ringMask)
         }
         for position in 0..<count {
             let far = position + distance
-            if far < count { fetchSlots(events[base + far], into: far & ringMask) }
+            if far < count { fetchSlots(events[far], into: far & ringMask) }
             let half = position + distance / 2
             if half < count { fetchEntries(half & ringMask) }
             let near = position + distance / 4
             if near < count { fetchRows(near & ringMask) }
-            let slot = ahead[position & ringMask]
-            let outcome = apply(validated: events[base + position], now: now, hashes: slot.hashes)
+            let outcome = apply(validated: events[position], now: now, hashes: ahead[position & ringMask].hashes)
             outcomes.append(outcome)
-            if outcome.result == .invalid { return base + position }
+            if outcome.result == .invalid { return position }
         }
         return nil
     }
@@ -51,8 +55,10 @@ extension Ledger {
     struct Ahead {
         /// Nil when an id is too long to hash (the event is invalid).
         var hashes: KeyHashes?
-        /// The listing id its slot suggests (`UInt32.max`: none); a guess, only used to fetch.
+        /// The listing id and the line record its slots suggest (`UInt32.max`: none); guesses,
+        /// only used to fetch.
         var listing: UInt32 = .max
+        var record: UInt32 = .max
     }
 
     /// Hashes an event's keys and fetches their table slots.
@@ -83,12 +89,13 @@ extension Ledger {
                 routes.withUnsafeBufferPointer { stockyard_prefetch($0.baseAddress! + Int(listing)) }
             }
         }
-        lines.prefetchRecord(hash: hashes.line)
+        ahead[slot].record = lines.prefetchRecord(hash: hashes.line) ?? .max
     }
 
-    /// Fetches the stock rows of the listing's route.
+    /// Fetches the line's key bytes and the stock rows of the listing's route.
     @inline(__always)
     private func fetchRows(_ slot: Int) {
+        if ahead[slot].record != .max { lines.prefetchKey(ahead[slot].record) }
         let listing = ahead[slot].listing
         guard Int(listing) < routes.count else { return }
         let route = routes[Int(listing)]

@@ -24,6 +24,9 @@ public struct LineRecord: Sendable, Hashable {
 /// Built for tens of millions of lines: a line costs its 32-byte record, its key bytes and
 /// about 6 bytes of slot; nothing is allocated per line. Expired lines stay as tombstones
 /// until `compact()`.
+///
+/// The lookups are `mutating` although they change nothing: the ledger then reaches its table
+/// in place, where a non-mutating call would copy the struct and retain its three buffers.
 struct LineTable {
     private(set) var arena: ContiguousArray<UInt8> = []
     private(set) var records: ContiguousArray<LineRecord> = []
@@ -43,6 +46,8 @@ struct LineTable {
         records.reserveCapacity(capacity)
         arena.reserveCapacity(capacity * 24)
         adviseGrownStorage()
+        records.populateCapacity()
+        arena.populateCapacity()
     }
 
     /// Advises huge pages for `records` and `arena` after they moved to a larger allocation.
@@ -91,21 +96,31 @@ struct LineTable {
 
     /// Starts fetching the slot a key's hash lands on.
     @inline(__always)
-    func prefetchSlot(hash: UInt64) {
+    mutating func prefetchSlot(hash: UInt64) {
         slots.withUnsafeBufferPointer { stockyard_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: hash) & mask)) }
     }
 
     /// Starts fetching the record that the slot a key's hash lands on points to, when the
-    /// slot's tag matches (it is then most likely the key's own).
+    /// slot's tag matches (it is then most likely the key's own); returns that record's index.
     @inline(__always)
-    func prefetchRecord(hash: UInt64) {
+    mutating func prefetchRecord(hash: UInt64) -> UInt32? {
         let entry = slots[Int(truncatingIfNeeded: hash) & mask]
-        guard entry != 0, UInt32(truncatingIfNeeded: entry >> 32) == UInt32(truncatingIfNeeded: hash >> 32) else { return }
-        records.withUnsafeBufferPointer { stockyard_prefetch($0.baseAddress! + Int(UInt32(truncatingIfNeeded: entry) - 1)) }
+        guard entry != 0, UInt32(truncatingIfNeeded: entry >> 32) == UInt32(truncatingIfNeeded: hash >> 32) else { return nil }
+        let index = Int(UInt32(truncatingIfNeeded: entry) - 1)
+        records.withUnsafeBufferPointer { stockyard_prefetch($0.baseAddress! + index) }
+        return UInt32(index)
+    }
+
+    /// Starts fetching the key bytes of a record.
+    @inline(__always)
+    mutating func prefetchKey(_ index: UInt32) {
+        guard Int(index) < records.count else { return }
+        let offset = Int(records[Int(index)].keyOffset)
+        arena.withUnsafeBufferPointer { stockyard_prefetch($0.baseAddress! + offset) }
     }
 
     /// The record index for a key, live or not.
-    func find(_ key: UnsafeRawBufferPointer, hash: UInt64) -> UInt32? {
+    mutating func find(_ key: UnsafeRawBufferPointer, hash: UInt64) -> UInt32? {
         let tag = UInt32(truncatingIfNeeded: hash >> 32)
         var slot = Int(truncatingIfNeeded: hash) & mask
         return arena.withUnsafeBufferPointer { arenaBuffer in
