@@ -14,13 +14,13 @@ extension Ledger {
     /// A negative quantity is a release: the line gives units back (see
     /// `SaleEvent.validate(allowingReleases:)`).
     public func apply(validated event: SaleEvent, now: UInt32) -> EventOutcome {
-        apply(validated: event, now: now, hashes: nil)
+        apply(validated: event, now: now, prepared: nil)
     }
 
-    /// `apply(validated:now:)` with the hashes of the listing's and the line's keys when the
-    /// caller computed them already (the batch apply does, to fetch their slots ahead).
-    @inline(__always)
-    func apply(validated event: SaleEvent, now: UInt32, hashes: KeyHashes?) -> EventOutcome {
+    /// `apply(validated:now:)` with the listing's and the line's keys built and hashed already
+    /// (the batch apply does, to fetch their slots ahead).
+    @inline(never)
+    func apply(validated event: SaleEvent, now: UInt32, prepared: PreparedKeys?) -> EventOutcome {
         precondition(inBatch, "apply needs a batch")
         guard event.quantity >= -Limits.maxLineQuantity, event.quantity <= Limits.maxLineQuantity, event.version >= 0,
             event.listingID.utf8.count <= Limits.maxIDLength, event.orderID.utf8.count <= Limits.maxIDLength,
@@ -28,12 +28,20 @@ extension Ledger {
         else {
             return EventOutcome(.invalid, problem: event.validate(allowingReleases: true) ?? ValidationProblem(field: "event", message: "the event is invalid"))
         }
-        let listing = listingID(event.channel, event.listingID, hash: hashes?.listing)
-        buildLineKey(event.channel, event.orderID, event.lineID)
+        let keys: PreparedKeys
+        if let prepared {
+            keys = prepared
+        } else {
+            listingScratch.writeListingKey(event.channel, event.listingID)
+            keyScratch.writeLineKey(event.channel, event.orderID, event.lineID)
+            keys = PreparedKeys(listingKey: listingScratch.bytes, lineKey: keyScratch.bytes)
+        }
+        let listing = listingIndex.find(keys.listingKey, hash: keys.listingHash)
+            ?? internListing(ListingKey(channel: event.channel, listingID: event.listingID))
+        let hash = keys.lineHash
         let quantity = Int32(event.quantity)
         let version = event.version
-        let hash = hashes?.line ?? LineTable.hash(keyScratch.bytes)
-        let found = lines.find(keyScratch.bytes, hash: hash)
+        let found = lines.find(keys.lineKey, hash: hash)
         if let index = found, lines[index].live {
             return update(index, event: event, listing: listing, quantity: quantity, now: now)
         }
@@ -61,7 +69,7 @@ extension Ledger {
             lines.revive(index, listing: listing, consumption: consumption, quantity: quantity, version: version, touched: now)
         } else {
             let index = lines.insert(
-                keyScratch.bytes, hash: hash, listing: listing, consumption: consumption, quantity: quantity,
+                keys.lineKey, hash: hash, listing: listing, consumption: consumption, quantity: quantity,
                 version: version, touched: now)
             undo.append(.lineInserted(index))
         }
@@ -128,14 +136,6 @@ extension Ledger {
         return EventOutcome(.applied)
     }
 
-    /// The listing's id, interned on first sight, looked up from its bytes.
-    @inline(__always)
-    func listingID(_ channel: Channel, _ listingID: String, hash: UInt64? = nil) -> UInt32 {
-        buildListingKey(channel, listingID)
-        let found = listingIndex.find(listingScratch.bytes, hash: hash ?? LineTable.hash(listingScratch.bytes))
-        return found ?? internListing(ListingKey(channel: channel, listingID: listingID))
-    }
-
     /// Moves `lineUnits` listing units back into stock (negative: out of stock) at every row the
     /// consumption draws on.
     @inline(__always)
@@ -161,22 +161,10 @@ extension Ledger {
         }
     }
 
-    /// Builds a listing's key (`channel byte, listing id`) in its scratch buffer.
-    @inline(__always)
-    func buildListingKey(_ channel: Channel, _ listingID: String) {
-        listingScratch.reset()
-        listingScratch.append(channel.rawValue)
-        listingScratch.append(listingID)
-    }
-
     /// Builds a line's key in the scratch buffer.
     @inline(__always)
     func buildLineKey(_ channel: Channel, _ orderID: String, _ lineID: String) {
-        keyScratch.reset()
-        keyScratch.append(channel.rawValue)
-        keyScratch.append(orderID)
-        keyScratch.append(0x1F)
-        keyScratch.append(lineID)
+        keyScratch.writeLineKey(channel, orderID, lineID)
     }
 
     /// The consumption for a new line: at the first eligible location that can serve the whole

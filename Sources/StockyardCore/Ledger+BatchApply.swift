@@ -1,9 +1,19 @@
 import CStockyardPrefetch
 
-/// The hashes of an event's listing key and line key.
-struct KeyHashes {
-    var listing: UInt64
-    var line: UInt64
+/// An event's listing key and line key, built and hashed.
+struct PreparedKeys {
+    var listingKey: UnsafeRawBufferPointer
+    var lineKey: UnsafeRawBufferPointer
+    var listingHash: UInt64
+    var lineHash: UInt64
+
+    @inline(__always)
+    init(listingKey: UnsafeRawBufferPointer, lineKey: UnsafeRawBufferPointer) {
+        self.listingKey = listingKey
+        self.lineKey = lineKey
+        listingHash = LineTable.hash(listingKey)
+        lineHash = LineTable.hash(lineKey)
+    }
 }
 
 extension Ledger {
@@ -32,6 +42,9 @@ extension Ledger {
         let distance = Self.lookahead
         if ahead.count < 2 * distance {
             ahead = ContiguousArray(repeating: Ahead(), count: 2 * distance)
+            while aheadKeys.count < 4 * distance {
+                aheadKeys.append(ScratchBytes(capacity: 2 * Limits.maxIDLength + 2))
+            }
         }
         let ringMask = 2 * distance - 1
         for position in 0..<min(distance, count) {
@@ -44,7 +57,7 @@ extension Ledger {
             if half < count { fetchEntries(half & ringMask) }
             let near = position + distance / 4
             if near < count { fetchRows(near & ringMask) }
-            let outcome = apply(validated: events[position], now: now, hashes: ahead[position & ringMask].hashes)
+            let outcome = apply(validated: events[position], now: now, prepared: ahead[position & ringMask].keys)
             outcomes.append(outcome)
             if outcome.result == .invalid { return position }
         }
@@ -53,16 +66,17 @@ extension Ledger {
 
     /// What the batch apply learned of an event ahead.
     struct Ahead {
-        /// Nil when an id is too long to hash (the event is invalid).
-        var hashes: KeyHashes?
+        /// Nil when an id is too long (the event is invalid).
+        var keys: PreparedKeys?
         /// The listing id and the line record its slots suggest (`UInt32.max`: none); guesses,
         /// only used to fetch.
         var listing: UInt32 = .max
         var record: UInt32 = .max
     }
 
-    /// Hashes an event's keys and fetches their table slots.
-    @inline(__always)
+    /// Builds and hashes an event's keys (in the ring's own buffers, which stay put until the
+    /// event is applied) and fetches their table slots.
+    @inline(never)
     private func fetchSlots(_ event: SaleEvent, into slot: Int) {
         guard event.listingID.utf8.count <= Limits.maxIDLength, event.orderID.utf8.count <= Limits.maxIDLength,
             event.lineID.utf8.count <= Limits.maxIDLength
@@ -70,26 +84,25 @@ extension Ledger {
             ahead[slot] = Ahead()
             return
         }
-        buildListingKey(event.channel, event.listingID)
-        let listingHash = LineTable.hash(listingScratch.bytes)
-        buildLineKey(event.channel, event.orderID, event.lineID)
-        let lineHash = LineTable.hash(keyScratch.bytes)
-        listingIndex.prefetchSlot(hash: listingHash)
-        lines.prefetchSlot(hash: lineHash)
-        ahead[slot] = Ahead(hashes: KeyHashes(listing: listingHash, line: lineHash))
+        aheadKeys[2 * slot].writeListingKey(event.channel, event.listingID)
+        aheadKeys[2 * slot + 1].writeLineKey(event.channel, event.orderID, event.lineID)
+        let keys = PreparedKeys(listingKey: aheadKeys[2 * slot].bytes, lineKey: aheadKeys[2 * slot + 1].bytes)
+        listingIndex.prefetchSlot(hash: keys.listingHash)
+        lines.prefetchSlot(hash: keys.lineHash)
+        ahead[slot] = Ahead(keys: keys)
     }
 
     /// Fetches what an event's slots point to: the listing's entry and route, the line's record.
     @inline(__always)
     private func fetchEntries(_ slot: Int) {
-        guard let hashes = ahead[slot].hashes else { return }
-        if let listing = listingIndex.prefetchEntry(hash: hashes.listing) {
+        guard let keys = ahead[slot].keys else { return }
+        if let listing = listingIndex.prefetchEntry(hash: keys.listingHash) {
             ahead[slot].listing = listing
             if Int(listing) < routes.count {
                 routes.withUnsafeBufferPointer { stockyard_prefetch($0.baseAddress! + Int(listing)) }
             }
         }
-        ahead[slot].record = lines.prefetchRecord(hash: hashes.line) ?? .max
+        ahead[slot].record = lines.prefetchRecord(hash: keys.lineHash) ?? .max
     }
 
     /// Fetches the line's key bytes and the stock rows of the listing's route.

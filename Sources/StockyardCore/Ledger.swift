@@ -11,7 +11,8 @@ public final class Ledger {
     public struct Configuration: Sendable {
         /// How long an order line's state is kept after its last change, in seconds.
         public var lineRetention: UInt32
-        /// Expected number of order lines, to size the line table up front.
+        /// Expected number of order lines: the line table is sized for them up front, with its
+        /// memory committed, so that the writer takes no page faults until they are exceeded.
         public var expectedLines: Int
 
         public init(lineRetention: UInt32 = 120 * 86_400, expectedLines: Int = 1024) {
@@ -75,17 +76,20 @@ public final class Ledger {
     var expiryCursor = 0
     /// The batch apply's view of the events ahead, a ring.
     var ahead: ContiguousArray<Ahead> = []
+    /// Key buffers of the events in the ring: listing key at `2 × slot`, line key after it.
+    var aheadKeys: [ScratchBytes] = []
     var keyScratch = ScratchBytes(capacity: 2 * Limits.maxIDLength + 2)
     var listingScratch = ScratchBytes(capacity: Limits.maxIDLength + 1)
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
-        self.lines = LineTable(capacity: configuration.expectedLines)
+        self.lines = LineTable(capacity: configuration.expectedLines, populate: true)
     }
 
     deinit {
         keyScratch.free()
         listingScratch.free()
+        for keys in aheadKeys { keys.free() }
     }
 
     // MARK: Batches
@@ -237,9 +241,7 @@ public final class Ledger {
     func internListing(_ key: ListingKey) -> UInt32 {
         if let id = listings[key] { return id }
         let id = listings.intern(key)
-        listingScratch.reset()
-        listingScratch.append(key.channel.rawValue)
-        listingScratch.append(key.listingID)
+        listingScratch.writeListingKey(key.channel, key.listingID)
         let indexed = listingIndex.insert(listingScratch.bytes, hash: LineTable.hash(listingScratch.bytes))
         precondition(indexed == id, "listing indexes out of step")
         return id

@@ -38,7 +38,10 @@ struct LineTable {
     /// Capacities of `records` and `arena` when huge pages were last advised for them.
     private var advisedCapacities = (records: 0, arena: 0)
 
-    init(capacity: Int = 1024) {
+    /// - Parameter populate: have the kernel back the reserved records and key bytes at once, so
+    ///   that filling the table takes no page faults on the writer (it costs the time of zeroing
+    ///   that memory now).
+    init(capacity: Int = 1024, populate: Bool = false) {
         var size = 16
         while size < capacity * 10 / 7 { size <<= 1 }
         slots = .zeroed(count: size)
@@ -46,8 +49,10 @@ struct LineTable {
         records.reserveCapacity(capacity)
         arena.reserveCapacity(capacity * 24)
         adviseGrownStorage()
-        records.populateCapacity()
-        arena.populateCapacity()
+        if populate {
+            records.populateCapacity()
+            arena.populateCapacity()
+        }
     }
 
     /// Advises huge pages for `records` and `arena` after they moved to a larger allocation.

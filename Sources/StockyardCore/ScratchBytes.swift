@@ -33,4 +33,22 @@ struct ScratchBytes {
     }
 
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    /// Writes a listing's key: `channel byte, listing id`.
+    @inline(__always)
+    mutating func writeListingKey(_ channel: Channel, _ listingID: String) {
+        reset()
+        append(channel.rawValue)
+        append(listingID)
+    }
+
+    /// Writes an order line's key: `channel byte, order id, 0x1F, line id`.
+    @inline(__always)
+    mutating func writeLineKey(_ channel: Channel, _ orderID: String, _ lineID: String) {
+        reset()
+        append(channel.rawValue)
+        append(orderID)
+        append(0x1F)
+        append(lineID)
+    }
 }
