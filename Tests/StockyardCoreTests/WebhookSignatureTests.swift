@@ -36,6 +36,21 @@ import Testing
         #expect(!verifyShopify(header, tampered, [Self.secret]))
     }
 
+    @Test func shopifyHeaderForms() {
+        let body = FixtureFiles.bytes("shopify/orders_create.sample.json")
+        let header = "1kCw7ciAbzVxQwBl1ZdaWbVAEe67ocDtzhSGPfhgnMU="
+        #expect(verifyShopify(" \t" + header + " ", body, [Self.secret]))
+        #expect(!verifyShopify(String(header.dropLast()), body, [Self.secret]))
+        #expect(!verifyShopify(header + "=", body, [Self.secret]))
+        #expect(!verifyShopify(String(header.dropLast(2)) + "==", body, [Self.secret]))
+        #expect(!verifyShopify("1kCw7ciAbzVxQwBl1ZdaWbVAEe67ocDtzhSGPfhgnM!=", body, [Self.secret]))
+        // Unused bits set in the last character: read as the general base64 decoder reads it.
+        let loose = "1kCw7ciAbzVxQwBl1ZdaWbVAEe67ocDtzhSGPfhgnMV="
+        let decoded = Data(base64Encoded: loose).map(Array.init)
+        let expected = Data(base64Encoded: header).map(Array.init)
+        #expect(verifyShopify(loose, body, [Self.secret]) == (decoded == expected))
+    }
+
     @Test func nonASCIIAndEscapesAreSignedAsSent() {
         // The raw bytes are signed: `\u0026` stays six bytes, UTF-8 stays UTF-8.
         let text = FixtureFiles.shopifyOrder.replacingFirst("\"note\": null", with: "\"note\": \"Café \\u0026 crème — 東京\"")
