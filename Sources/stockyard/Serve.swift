@@ -108,11 +108,7 @@ struct Serve: AsyncParsableCommand {
         case .json:
             LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
         case .text:
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
+            LoggingSystem.bootstrap { TextLogHandler(label: $0, level: level) }
         }
         let logger = Logger(label: "stockyard")
         logger.info(

@@ -186,6 +186,33 @@ import Testing
         #expect(throws: PayloadError.self) { try read("orders/create", undated) }
     }
 
+    @Test func skippedFieldsAreCheckedAndNamed() throws {
+        // Fields Stockyard does not read are skipped, yet still checked: an error inside one
+        // names where it is, whatever the value's shape.
+        let cases: [(String, String, String?)] = [
+            ("trailing comma", "\"customer\": {\"tags\": [1, 2,]}, \"id\": 1}", "customer.tags[2]"),
+            ("bad literal", "\"customer\": {\"verified\": tru}, \"id\": 1}", "customer.verified"),
+            ("control character", "\"note\": \"a\u{01}b\", \"id\": 1}", "note"),
+            ("unclosed string", "\"note\": \"abc", "note"),
+            ("bad escape in a key", "\"customer\": {\"a\\qb\": 1}, \"id\": 1}", "customer"),
+            ("missing colon", "\"customer\": {\"a\" 1}, \"id\": 1}", "customer"),
+            ("no number", "\"total\": -, \"id\": 1}", "total"),
+        ]
+        for (name, rest, field) in cases {
+            do {
+                _ = try read("orders/create", "{" + rest)
+                Issue.record("\(name): read without an error")
+            } catch let error as PayloadError {
+                #expect(error.code == .invalidJSON, "\(name): \(error)")
+                #expect(error.field == field, "\(name): \(error)")
+            }
+        }
+        // Escaped keys, escaped quotes, nesting and white space in skipped values are read past.
+        let skipped = "\"a\\\"b\": {\"c\\u0041\": [ {\"d\": \"x\\\\\"}, [], {}, null, true, false, -1.5e+3 ] }, \"e\": [ {\"d\": \"x\\\"y\\\\\"}, [ ], { }, null, true, false, -1.5e+3, \"\\u00e9\" ],"
+        let delivery = try read("orders/create", FixtureFiles.shopifyOrder.replacingFirst("{", with: "{" + skipped))
+        #expect(delivery.lines.count == (try read("orders/create", FixtureFiles.shopifyOrder)).lines.count)
+    }
+
     @Test func unknownTopicsAreIgnored() throws {
         let delivery = try read("products/update", "{\"id\": 1}")
         #expect(delivery.kind == .ignored)

@@ -36,6 +36,22 @@ import Testing
         #expect(!verifyShopify(header, tampered, [Self.secret]))
     }
 
+    @Test func shopifyHeaderForms() {
+        let body = FixtureFiles.bytes("shopify/orders_create.sample.json")
+        let header = "1kCw7ciAbzVxQwBl1ZdaWbVAEe67ocDtzhSGPfhgnMU="
+        #expect(verifyShopify(" \t" + header + " ", body, [Self.secret]))
+        #expect(!verifyShopify("1kCw7ciAbzVxQwBl1ZdaWbVAEe67ocDtzhSGPfhgnM!=", body, [Self.secret]))
+        // Other forms are read as the general base64 decoder reads them.
+        let mac = Data(base64Encoded: header).map(Array.init)
+        for form in [
+            String(header.dropLast()), header + "=", String(header.dropLast(2)) + "==",
+            "1kCw7ciAbzVxQwBl1ZdaWbVAEe67ocDtzhSGPfhgnMV=", "\u{A0}" + header,
+        ] {
+            let decoded = Data(base64Encoded: form.trimmingCharacters(in: .whitespaces)).map(Array.init)
+            #expect(verifyShopify(form, body, [Self.secret]) == (decoded == mac), "\(form)")
+        }
+    }
+
     @Test func nonASCIIAndEscapesAreSignedAsSent() {
         // The raw bytes are signed: `\u0026` stays six bytes, UTF-8 stays UTF-8.
         let text = FixtureFiles.shopifyOrder.replacingFirst("\"note\": null", with: "\"note\": \"Café \\u0026 crème — 東京\"")

@@ -178,13 +178,23 @@ public struct JSONScanner {
 
     /// Skips one value of any kind, checking its syntax.
     public mutating func skipValue() throws(PayloadError) {
+        // Most skipped values are well formed: a quick pass without the path checks them, and
+        // only a value it cannot take is read again the careful way, for the exact error.
+        let start = position
+        if quickSkip() { return }
+        position = start
+        try skipTracked()
+    }
+
+    /// Skips one value keeping the path, so that an error names where it is.
+    private mutating func skipTracked() throws(PayloadError) {
         skipSpace()
         guard let byte = peek() else { throw syntaxError("the document ends early") }
         switch byte {
         case UInt8(ascii: "{"):
-            try fields { (scanner, _) throws(PayloadError) in try scanner.skipValue() }
+            try fields { (scanner, _) throws(PayloadError) in try scanner.skipTracked() }
         case UInt8(ascii: "["):
-            try elements { (scanner, _) throws(PayloadError) in try scanner.skipValue() }
+            try elements { (scanner, _) throws(PayloadError) in try scanner.skipTracked() }
         case UInt8(ascii: "\""):
             try skipString()
         case UInt8(ascii: "t"):
@@ -248,6 +258,93 @@ public struct JSONScanner {
     private func isNumberContinuation(_ byte: UInt8?) -> Bool {
         guard let byte else { return false }
         return (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || byte == UInt8(ascii: ".")
+    }
+
+    /// Skips one value as `skipTracked()` would, without keeping the path. False (the cursor
+    /// anywhere) for anything `skipTracked()` might refuse, and for keys with escapes.
+    private mutating func quickSkip() -> Bool {
+        skipSpace()
+        guard position < bytes.count else { return false }
+        switch bytes[position] {
+        case UInt8(ascii: "{"):
+            position += 1
+            skipSpace()
+            if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+                position += 1
+                return true
+            }
+            while true {
+                skipSpace()
+                guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return false }
+                position += 1
+                while position < bytes.count, bytes[position] != UInt8(ascii: "\""), bytes[position] != UInt8(ascii: "\\") {
+                    position += 1
+                }
+                guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return false }
+                position += 1
+                skipSpace()
+                guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return false }
+                position += 1
+                guard quickSkip() else { return false }
+                skipSpace()
+                guard position < bytes.count else { return false }
+                switch bytes[position] {
+                case UInt8(ascii: ","): position += 1
+                case UInt8(ascii: "}"):
+                    position += 1
+                    return true
+                default: return false
+                }
+            }
+        case UInt8(ascii: "["):
+            position += 1
+            skipSpace()
+            if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+                position += 1
+                return true
+            }
+            while true {
+                guard quickSkip() else { return false }
+                skipSpace()
+                guard position < bytes.count else { return false }
+                switch bytes[position] {
+                case UInt8(ascii: ","): position += 1
+                case UInt8(ascii: "]"):
+                    position += 1
+                    return true
+                default: return false
+                }
+            }
+        case UInt8(ascii: "\""):
+            position += 1
+            while position < bytes.count {
+                let byte = bytes[position]
+                if byte == UInt8(ascii: "\"") {
+                    position += 1
+                    return true
+                }
+                if byte == UInt8(ascii: "\\") {
+                    position += 2
+                } else if byte < 0x20 {
+                    return false
+                } else {
+                    position += 1
+                }
+            }
+            return false
+        case UInt8(ascii: "t"): return consumeLiteral("true")
+        case UInt8(ascii: "f"): return consumeLiteral("false")
+        case UInt8(ascii: "n"): return consumeLiteral("null")
+        default:
+            let start = position
+            do {
+                try skipNumber()
+                return true
+            } catch {
+                position = start
+                return false
+            }
+        }
     }
 
     private mutating func skipNumber() throws(PayloadError) {

@@ -34,8 +34,52 @@ public enum WebhookSignature {
     /// Shopify: `X-Shopify-Hmac-Sha256` is the base64 HMAC-SHA256 of the raw body. Any of the
     /// secrets may match (the current one and, during a rotation, the previous one).
     public static func verifyShopify(header: String?, body: UnsafeRawBufferPointer, secrets: [WebhookSecret]) -> Bool {
-        guard let header, let mac = Data(base64Encoded: header.trimmingCharacters(in: .whitespaces)) else { return false }
+        guard let header else { return false }
+        if let mac = canonicalBase64MAC(header) { return anyValid(mac, body: body, secrets: secrets) }
+        guard let mac = Data(base64Encoded: header.trimmingCharacters(in: .whitespaces)) else { return false }
         return anyValid(Array(mac), body: body, secrets: secrets)
+    }
+
+    /// The 32 bytes of a header that is exactly what Shopify sends (44 base64 characters, one
+    /// `=`, unused bits zero, perhaps spaces or tabs around), read without Foundation; nil for
+    /// anything else, which the general decoder then reads.
+    static func canonicalBase64MAC(_ header: String) -> [UInt8]? {
+        var header = header
+        return header.withUTF8 { utf8 -> [UInt8]? in
+            var start = 0
+            var end = utf8.count
+            while start < end, utf8[start] == 0x20 || utf8[start] == 0x09 { start += 1 }
+            while end > start, utf8[end - 1] == 0x20 || utf8[end - 1] == 0x09 { end -= 1 }
+            guard end - start == 44, utf8[end - 1] == UInt8(ascii: "=") else { return nil }
+            var mac = [UInt8](repeating: 0, count: 32)
+            var accumulator: UInt32 = 0
+            var bits = 0
+            var count = 0
+            for index in start..<(end - 1) {
+                guard let value = base64Value(utf8[index]) else { return nil }
+                accumulator = accumulator << 6 | UInt32(value)
+                bits += 6
+                if bits >= 8 {
+                    bits -= 8
+                    mac[count] = UInt8(truncatingIfNeeded: accumulator >> UInt32(bits))
+                    count += 1
+                    accumulator &= (1 << UInt32(bits)) - 1
+                }
+            }
+            guard count == 32, accumulator == 0 else { return nil }
+            return mac
+        }
+    }
+
+    private static func base64Value(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x41...0x5A: byte - 0x41
+        case 0x61...0x7A: byte - 0x61 + 26
+        case 0x30...0x39: byte - 0x30 + 52
+        case UInt8(ascii: "+"): 62
+        case UInt8(ascii: "/"): 63
+        default: nil
+        }
     }
 
     /// The Amazon bridge: `X-Stockyard-Signature: sha256=<hex HMAC-SHA256 of the raw body>`.

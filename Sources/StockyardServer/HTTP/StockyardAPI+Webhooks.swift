@@ -37,9 +37,10 @@ extension StockyardAPI {
 
     private func shopifyWebhook(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let buffer = try await webhookBody(request, channel: "shopify")
-        let shop = request.headers[.shopifyShopDomain]?.lowercased()
+        let values = request.headers.values(of: Self.shopifyHeaderNames)
+        let shop = values[1]?.lowercased()
         let secrets = shop.flatMap { configuration.shopifyShops[$0] }?.secrets ?? configuration.shopifySecrets
-        let signature = request.headers[.shopifyHmac]
+        let signature = values[0]
         let valid = buffer.readableBytesView.withContiguousStorageIfAvailable {
             WebhookSignature.verifyShopify(header: signature, body: UnsafeRawBufferPointer($0), secrets: secrets)
         } ?? false
@@ -54,12 +55,17 @@ extension StockyardAPI {
                 field: "X-Shopify-Hmac-Sha256")
         }
         var headers: [String: String] = [:]
-        for name in [HTTPField.Name.shopifyTopic, .shopifyShopDomain, .shopifyWebhookID, .shopifyTriggeredAt, .shopifyEventID] {
-            if let value = request.headers[name] { headers[name.canonicalName] = value }
+        for (name, value) in zip(Self.shopifyHeaderNames, values).dropFirst() {
+            if let value { headers[name.canonicalName] = value }
         }
         let input = WebhookInput(channel: "shopify", headers: headers, body: buffer.withUnsafeReadableBytes { Array($0) })
         return try await handle(input, context: context, resolving: nil)
     }
+
+    /// The signature, then the headers kept with a Shopify delivery (the shop domain first).
+    private static let shopifyHeaderNames: [HTTPField.Name] = [
+        .shopifyHmac, .shopifyShopDomain, .shopifyTopic, .shopifyWebhookID, .shopifyTriggeredAt, .shopifyEventID,
+    ]
 
     // MARK: Amazon
 
@@ -273,6 +279,24 @@ extension StockyardAPI {
         json.raw(",\"result\":")
         json.string(result)
         json.raw("}")
+    }
+}
+
+extension HTTPFields {
+    /// The value of each named field, read in one pass; values of repeated fields are joined
+    /// with ", " as `subscript(_:)` joins them.
+    func values(of names: [HTTPField.Name]) -> [String?] {
+        var values = [String?](repeating: nil, count: names.count)
+        for field in self {
+            for (index, name) in names.enumerated() where field.name == name {
+                if let value = values[index] {
+                    values[index] = value + ", " + field.value
+                } else {
+                    values[index] = field.value
+                }
+            }
+        }
+        return values
     }
 }
 
