@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #endif
 
 /// Asks the kernel to back the ledger's large tables with transparent huge pages (2 MiB) where it
@@ -12,7 +14,7 @@ enum HugePages {
 
     /// Advises huge pages for the whole 2 MiB pages inside a region.
     static func advise(_ start: UnsafeRawPointer, byteCount: Int) {
-        #if os(Linux)
+        #if os(Linux) && (canImport(Glibc) || canImport(Musl))
         guard byteCount >= 2 * pageSize else { return }
         let mask = UInt(pageSize - 1)
         let first = (UInt(bitPattern: start) + mask) & ~mask
@@ -27,7 +29,7 @@ extension HugePages {
     /// Has the kernel back a region with memory now (`MADV_POPULATE_WRITE`), so that filling it
     /// later takes no page faults. Only a hint, like `advise`.
     static func populate(_ start: UnsafeRawPointer, byteCount: Int) {
-        #if os(Linux)
+        #if os(Linux) && (canImport(Glibc) || canImport(Musl))
         let mask = UInt(4095)
         let first = (UInt(bitPattern: start) + mask) & ~mask
         let end = (UInt(bitPattern: start) + UInt(byteCount)) & ~mask

@@ -154,6 +154,7 @@ extension Ledger {
     /// when a sale takes the row's available below zero.
     @inline(__always)
     func moveRow(_ row: UInt32, delta: Int64) {
+        guard delta != 0 else { return }
         let before = rowStates[Int(row)].working.available
         updateRow(row) { $0.open += delta }
         if delta < 0 && before + delta < 0 {

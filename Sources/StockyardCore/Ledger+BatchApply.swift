@@ -28,8 +28,9 @@ extension Ledger {
     /// will read, so that their cache misses overlap instead of queueing one after another: a
     /// ledger with millions of lines misses the cache on nearly every table it reads.
     ///
-    /// - Parameter outcomes: receives one outcome per event applied, the invalid one included.
-    /// - Returns: the position (in `events`) of the first invalid event, or nil.
+    /// - Parameter outcomes: receives one outcome per event applied, the invalid one included,
+    ///   appended in order.
+    /// - Returns: the index (in `events`, which may be a slice) of the first invalid event, or nil.
     public func apply(validated events: ArraySlice<SaleEvent>, now: UInt32, outcomes: inout [EventOutcome]) -> Int? {
         events.withUnsafeBufferPointer { events in applyAhead(events, now: now, outcomes: &outcomes) }
             .map { events.startIndex + $0 }

@@ -11,8 +11,8 @@ public final class Ledger {
     public struct Configuration: Sendable {
         /// How long an order line's state is kept after its last change, in seconds.
         public var lineRetention: UInt32
-        /// Expected number of order lines: the line table is sized for them up front, with its
-        /// memory committed, so that the writer takes no page faults until they are exceeded.
+        /// Expected number of order lines, to size the line table up front (see also
+        /// `commitLineStorage()`).
         public var expectedLines: Int
 
         public init(lineRetention: UInt32 = 120 * 86_400, expectedLines: Int = 1024) {
@@ -83,7 +83,7 @@ public final class Ledger {
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
-        self.lines = LineTable(capacity: configuration.expectedLines, populate: true)
+        self.lines = LineTable(capacity: configuration.expectedLines)
     }
 
     deinit {

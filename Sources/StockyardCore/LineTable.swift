@@ -1,21 +1,22 @@
 import CStockyardPrefetch
 
-/// The stored state of one order line: 32 bytes, no references.
+/// The stored state of one order line: 32 bytes, no references (the widest field first, so
+/// that the fields pack without padding).
 public struct LineRecord: Sendable, Hashable {
+    public internal(set) var version: Int64
     /// Where the line's key starts in the table's key arena.
     var keyOffset: UInt32
-    var keyLength: UInt16
-    /// False once the line has expired or its insertion was rolled back.
-    public internal(set) var live: Bool
     /// The listing the line sells (also found through its consumption; kept here for the
     /// duplicate check).
     var listing: UInt32
     /// The consumption (listing, location and units per line unit) the line draws on.
     public internal(set) var consumption: UInt32
     public internal(set) var quantity: Int32
-    public internal(set) var version: Int64
     /// Seconds since 1970 when the line last changed.
     public internal(set) var touched: UInt32
+    var keyLength: UInt16
+    /// False once the line has expired or its insertion was rolled back.
+    public internal(set) var live: Bool
 }
 
 /// An open-addressing hash table of order lines keyed by their bytes
@@ -38,10 +39,7 @@ struct LineTable {
     /// Capacities of `records` and `arena` when huge pages were last advised for them.
     private var advisedCapacities = (records: 0, arena: 0)
 
-    /// - Parameter populate: have the kernel back the reserved records and key bytes at once, so
-    ///   that filling the table takes no page faults on the writer (it costs the time of zeroing
-    ///   that memory now).
-    init(capacity: Int = 1024, populate: Bool = false) {
+    init(capacity: Int = 1024) {
         var size = 16
         while size < capacity * 10 / 7 { size <<= 1 }
         slots = .zeroed(count: size)
@@ -49,10 +47,12 @@ struct LineTable {
         records.reserveCapacity(capacity)
         arena.reserveCapacity(capacity * 24)
         adviseGrownStorage()
-        if populate {
-            records.populateCapacity()
-            arena.populateCapacity()
-        }
+    }
+
+    /// Has the kernel back the reserved records and key bytes with memory now.
+    func populate() {
+        records.populateCapacity()
+        arena.populateCapacity()
     }
 
     /// Advises huge pages for `records` and `arena` after they moved to a larger allocation.
@@ -79,7 +79,7 @@ struct LineTable {
     static func hash(_ key: UnsafeRawBufferPointer) -> UInt64 {
         var h = seed
         let count = key.count
-        guard let base = key.baseAddress else { return fold(h, 0x9E37_79B9_7F4A_7C15) }
+        guard let base = key.baseAddress, count > 0 else { return fold(h, 0xD6E8_FEB8_6659_FD93) }
         var index = 0
         while index + 8 <= count {
             h = fold(h ^ base.loadUnaligned(fromByteOffset: index, as: UInt64.self), 0x9E37_79B9_7F4A_7C15)
@@ -167,14 +167,14 @@ struct LineTable {
         let offset = UInt32(arena.count)
         arena.append(contentsOf: key)
         let record = LineRecord(
+            version: version,
             keyOffset: offset,
-            keyLength: UInt16(key.count),
-            live: true,
             listing: listing,
             consumption: consumption,
             quantity: quantity,
-            version: version,
-            touched: touched
+            touched: touched,
+            keyLength: UInt16(key.count),
+            live: true
         )
         let index = UInt32(records.count)
         records.append(record)

@@ -94,3 +94,35 @@ import Testing
         #expect(ledger.available("ITEM-0", "WH-A") == 2)
     }
 }
+
+/// The first invalid event stops the batch wherever it sits in the look-ahead ring.
+@Suite struct BatchApplyStopTests {
+    @Test(arguments: [0, 7, 9, 17, 40])
+    func stopsAtTheInvalidEvent(position: Int) throws {
+        let ledger = try Fixture.ledger(onHand: [("ITEM-1", "WH-A", 100)], maps: [Fixture.itemMap()])
+        var events = (0..<50).map { Fixture.sale(order: "O-\($0)", quantity: 1, version: 1) }
+        events[position].orderID = String(repeating: "x", count: Limits.maxIDLength + 1)
+        ledger.beginBatch()
+        var outcomes: [EventOutcome] = []
+        #expect(ledger.apply(validated: events[...], now: Fixture.now, outcomes: &outcomes) == position)
+        #expect(outcomes.count == position + 1)
+        #expect(outcomes.last?.result == .invalid)
+        #expect(outcomes.dropLast().allSatisfy { $0.result == .applied })
+        ledger.commitBatch()
+        #expect(ledger.available("ITEM-1", "WH-A") == 100 - Int64(position))
+    }
+}
+
+/// A new line of quantity 0 (a line cancelled before it reached us) leaves stock rows alone:
+/// a row that was never stocked does not appear.
+@Suite struct ZeroQuantityLineTests {
+    @Test func leavesAnUnstockedRowAlone() throws {
+        let ledger = try Fixture.ledger(maps: [Fixture.itemMap("L-1", item: "ITEM-9", locations: ["WH-C"])])
+        #expect(ledger.commitEvents([Fixture.sale(quantity: 0, version: 1)]) == [.applied])
+        #expect(ledger.figures(itemID: "ITEM-9", locationID: "WH-C") == nil)
+        ledger.beginBatch()
+        _ = ledger.apply(validated: Fixture.sale(order: "O-2", quantity: 0, version: 1), now: Fixture.now)
+        #expect(ledger.stagedChanges().rows.isEmpty)
+        ledger.commitBatch()
+    }
+}

@@ -65,6 +65,8 @@ public struct Catalogue: Sendable {
     /// allocation rules on two channels, all committed.
     public func makeLedger(expectedLines: Int) -> Ledger {
         let ledger = Ledger(configuration: .init(expectedLines: max(expectedLines, 1024)))
+        // As the service does with the ledger it loads.
+        ledger.commitLineStorage()
         var random = SplitMix64(seed: seed)
         let batchSize = 10_000
         let items = (0..<itemCount).map(itemID)

@@ -22,19 +22,25 @@ final class EbayKeyCache: Sendable {
     private let fetch: Fetch?
     private let lifetime: Double
     private let failureHoldSeconds: Double
+    /// Seconds since 1970, now.
+    private let clock: @Sendable () -> Double
     private let state = Mutex(State())
 
-    init(pinned: [String: String], lifetime: Double = 3600, failureHoldSeconds: Double = 5, fetch: Fetch?) {
+    init(
+        pinned: [String: String], lifetime: Double = 3600, failureHoldSeconds: Double = 5,
+        clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }, fetch: Fetch?
+    ) {
         self.pinned = pinned
         self.lifetime = lifetime
         self.failureHoldSeconds = failureHoldSeconds
+        self.clock = clock
         self.fetch = fetch
     }
 
     /// The PEM for `keyID`: pinned, cached, or fetched now.
     func key(_ keyID: String) async throws(MarketplaceAPIError) -> String {
         if let pem = pinned[keyID] { return pem }
-        let now = Date().timeIntervalSince1970
+        let now = clock()
         enum Step { case found(String), failed(MarketplaceAPIError), wait(Task<String, any Error>, stale: String?) }
         let step = state.withLock { state -> Step in
             let known = state.fetched[keyID]
@@ -75,7 +81,7 @@ final class EbayKeyCache: Sendable {
             do {
                 let pem = try await task.value
                 state.withLock {
-                    $0.fetched[keyID] = (pem, Date().timeIntervalSince1970)
+                    $0.fetched[keyID] = (pem, clock())
                     $0.failed[keyID] = nil
                     if $0.pending[keyID] == task { $0.pending[keyID] = nil }
                 }
@@ -83,7 +89,7 @@ final class EbayKeyCache: Sendable {
             } catch {
                 let failure = (error as? MarketplaceAPIError) ?? MarketplaceAPIError(.network, message: "key fetch interrupted")
                 state.withLock {
-                    $0.failed[keyID] = (failure, Date().timeIntervalSince1970)
+                    $0.failed[keyID] = (failure, clock())
                     if $0.pending[keyID] == task { $0.pending[keyID] = nil }
                 }
                 if let stale { return stale }

@@ -400,6 +400,9 @@ public final class LedgerWriter: Service, @unchecked Sendable {
                 } catch {
                     throw RedisError(.corruptData, "\(error)")
                 }
+                // The ledger that takes the writes gets its line table's room backed by memory now,
+                // so that the writer takes no page faults filling it.
+                fresh.commitLineStorage()
                 let seconds = (ContinuousClock.Instant.now - started).seconds
                 ledger.replace(with: fresh)
                 needsLoad = false

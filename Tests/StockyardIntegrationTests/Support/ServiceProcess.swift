@@ -43,6 +43,9 @@ final class ServiceProcess: @unchecked Sendable {
         environment["STOCKYARD_REDIS_PREFIX"] = prefix
         environment["STOCKYARD_ADMIN_TOKEN"] = Self.adminToken
         environment["STOCKYARD_LOG_LEVEL"] = "info"
+        // Test services hold thousands of lines, not millions: a small table commits less memory
+        // at start (it grows like any other when a test needs more).
+        environment["STOCKYARD_EXPECTED_LINES"] = "100000"
         for (key, value) in extraEnvironment { environment[key] = value }
         process.environment = environment
         let pipe = Pipe()
