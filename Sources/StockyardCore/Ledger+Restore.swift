@@ -48,6 +48,11 @@ extension Ledger {
 
     public var consumptionCount: Int { consumptions.count }
 
+    /// Starts fetching the table slot of a line about to be restored.
+    public func prefetchLine(key: UnsafeRawBufferPointer) {
+        lines.prefetchSlot(hash: LineTable.hash(key))
+    }
+
     /// Restores a line from its stored key bytes. The consumption must be restored first.
     public func restoreLine(key: UnsafeRawBufferPointer, consumption: UInt32, quantity: Int32, version: Int64, touched: UInt32) {
         let hash = LineTable.hash(key)

@@ -100,7 +100,8 @@ extension RedisStore {
         }
         ledger.reserveLines(lineCount + lineCount / 4)
         let consumptionCount = ledger.consumptionCount
-        try scanHashes((0..<keys.shardCount).map { keys.lines(shard: $0) }) { field, value throws(RedisError) in
+        let lineKeys = (0..<keys.shardCount).map { keys.lines(shard: $0) }
+        try scanHashes(lineKeys, ahead: { ledger.prefetchLine(key: $0) }) { field, value throws(RedisError) in
             var numbers: (Int64, Int64, Int64, Int64) = (0, 0, 0, 0)
             var position = 0
             var start = 0
@@ -143,8 +144,11 @@ extension RedisStore {
     /// as one reply is read, the next scan of that hash is queued, so Redis builds replies while
     /// this side reads. (Too many replies in flight make hiredis shift its read buffer over and
     /// over.)
+    ///
+    /// - Parameter ahead: called with the field eight places ahead of the one visited, so that the
+    ///   visitor can start fetching what that field will need.
     func scanHashes(
-        _ keys: [String], window: Int = 3,
+        _ keys: [String], window: Int = 3, ahead: ((UnsafeRawBufferPointer) -> Void)? = nil,
         visit: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(RedisError) -> Void
     ) throws(RedisError) {
         var waiting = Array(keys.indices.reversed())
@@ -175,6 +179,10 @@ extension RedisStore {
                 let count = Int(items.pointee.elements)
                 var element = 0
                 while element + 1 < count {
+                    if let ahead, element + 16 < count {
+                        let next = items.pointee.element[element + 16]!.pointee
+                        ahead(UnsafeRawBufferPointer(start: next.str, count: Int(next.len)))
+                    }
                     let field = items.pointee.element[element]!.pointee
                     let value = items.pointee.element[element + 1]!.pointee
                     try visit(

@@ -389,6 +389,7 @@ public final class LedgerWriter: Service, @unchecked Sendable {
             let connection = try RedisConnection(configuration: configuration.redis)
             let store = RedisStore(
                 connection: connection, journalRetentionMilliseconds: configuration.journalRetentionMilliseconds)
+            var loaded: Ledger?
             if needsLoad {
                 let started = ContinuousClock.Instant.now
                 let fresh = Ledger(configuration: configuration.ledger)
@@ -400,9 +401,6 @@ public final class LedgerWriter: Service, @unchecked Sendable {
                 } catch {
                     throw RedisError(.corruptData, "\(error)")
                 }
-                // The ledger that takes the writes gets its line table's room backed by memory now,
-                // so that the writer takes no page faults filling it.
-                fresh.commitLineStorage()
                 let seconds = (ContinuousClock.Instant.now - started).seconds
                 ledger.replace(with: fresh)
                 needsLoad = false
@@ -418,10 +416,15 @@ public final class LedgerWriter: Service, @unchecked Sendable {
                         "rows": "\(report.rows)", "lines": "\(report.lines)", "listings": "\(report.listings)",
                         "parked": "\(report.parkedEvents)", "seconds": "\(seconds)",
                     ])
+                loaded = fresh
             }
             self.store = store
             setReachable(true, error: nil)
             updateGauges()
+            // Ready now; then the loaded ledger's line table gets its room backed by memory, so
+            // that the writer takes no page faults filling it under load (a madvise: readers are
+            // not held).
+            loaded?.commitLineStorage()
             return true
         } catch {
             metrics.redisErrors.increment()
