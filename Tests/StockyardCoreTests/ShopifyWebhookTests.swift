@@ -213,6 +213,28 @@ import Testing
         #expect(delivery.lines.count == (try read("orders/create", FixtureFiles.shopifyOrder)).lines.count)
     }
 
+    @Test func longSkippedStringsAreReadPastWordByWord() throws {
+        // Skipped strings and white space are passed eight bytes at a time: a quote, a backslash
+        // or a control character must be caught at whatever offset in a word it falls.
+        let expected = try read("orders/create", FixtureFiles.shopifyOrder).lines.count
+        for offset in 0..<17 {
+            let pad = String(repeating: "p", count: offset)
+            let long = String(repeating: "é-long text ", count: 3)
+            let spaces = String(repeating: " ", count: offset) + "\t" + String(repeating: " ", count: 9)
+            let valid = "\"k\(pad)\\\"ey\(long)\":\(spaces)\"\(long)\(pad)\\\"quoted\\\\\(long)\",\(spaces)"
+            let delivery = try read("orders/create", FixtureFiles.shopifyOrder.replacingFirst("{", with: "{" + valid))
+            #expect(delivery.lines.count == expected, "offset \(offset)")
+
+            let control = "\"note\": \"\(long)\(pad)\u{01}\(long)\", \"id\": 1}"
+            do {
+                _ = try read("orders/create", "{" + control)
+                Issue.record("offset \(offset): a control character was read past")
+            } catch let error as PayloadError {
+                #expect(error.field == "note", "offset \(offset): \(error)")
+            }
+        }
+    }
+
     @Test func unknownTopicsAreIgnored() throws {
         let delivery = try read("products/update", "{\"id\": 1}")
         #expect(delivery.kind == .ignored)

@@ -237,6 +237,12 @@ public struct JSONScanner {
 
     @inline(__always)
     private mutating func skipSpace() {
+        // Indentation comes in runs of spaces: pass them eight at a time.
+        while position + 8 <= bytes.count,
+            bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self) == 0x2020_2020_2020_2020
+        {
+            position += 8
+        }
         while position < bytes.count {
             switch bytes[position] {
             case 0x20, 0x0A, 0x0D, 0x09: position += 1
@@ -262,6 +268,24 @@ public struct JSONScanner {
 
     /// Skips one value as `skipTracked()` would, without keeping the path. False (the cursor
     /// anywhere) for anything `skipTracked()` might refuse, and for keys with escapes.
+    /// Passes eight bytes at a time over string content that holds no quote, no backslash and
+    /// no control character, stopping at the word that holds one (the byte loop takes it from
+    /// there).
+    @inline(__always)
+    private mutating func skipPlainStringBytes() {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while position + 8 <= bytes.count {
+            let word = bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            // A byte is flagged when it is zero (after the xor) or below 0x20.
+            let flagged = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
+            if flagged & highs != 0 { return }
+            position += 8
+        }
+    }
+
     private mutating func quickSkip() -> Bool {
         skipSpace()
         guard position < bytes.count else { return false }
@@ -277,6 +301,7 @@ public struct JSONScanner {
                 skipSpace()
                 guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return false }
                 position += 1
+                skipPlainStringBytes()
                 while position < bytes.count, bytes[position] != UInt8(ascii: "\""), bytes[position] != UInt8(ascii: "\\") {
                     position += 1
                 }
@@ -317,6 +342,7 @@ public struct JSONScanner {
             }
         case UInt8(ascii: "\""):
             position += 1
+            skipPlainStringBytes()
             while position < bytes.count {
                 let byte = bytes[position]
                 if byte == UInt8(ascii: "\"") {
