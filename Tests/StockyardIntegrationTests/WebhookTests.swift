@@ -84,6 +84,12 @@ import Testing
         let retried = try shopify("orders/create", Self.order, webhookID: "delivery-1")
         #expect(retried.status == 200)
         #expect(retried.json["delivery"] as? String == "duplicate")
+        // The retry is answered from its delivery id, before its body is read; yet only once the
+        // signature holds.
+        let cut = try shopify("orders/create", String(Self.order.prefix(40)), webhookID: "delivery-1")
+        #expect(cut.status == 200)
+        #expect(cut.json["delivery"] as? String == "duplicate")
+        #expect(try shopify("orders/create", Self.order, webhookID: "delivery-1", secret: "not-the-secret").status == 401)
         // Another delivery of the same event: every line is a duplicate.
         let again = try shopify("orders/create", Self.order, webhookID: "delivery-2")
         #expect(lineResults(again) == Array(repeating: "duplicate", count: 5))

@@ -54,6 +54,13 @@ extension StockyardAPI {
                 secrets.isEmpty ? "no Shopify secret is configured for this shop" : "X-Shopify-Hmac-Sha256 does not match the body",
                 field: "X-Shopify-Hmac-Sha256")
         }
+        // A delivery id stored lately is answered at once, without reading the body again: Shopify
+        // retries a delivery with the same id and body, and the first one was stored whole.
+        if let id = values[3], let topic = values[2], !topic.isEmpty, writer.inbox.seen(channel: .shopify, deliveryID: id) {
+            metrics.countWebhook("shopify", .duplicateDelivery)
+            let delivery = ChannelDelivery(channel: .shopify, kind: .orders, topic: topic, deliveryID: id)
+            return deliveryResponse(delivery, outcome: DeliveryOutcome(duplicateDelivery: true))
+        }
         var headers: [String: String] = [:]
         for (name, value) in zip(Self.shopifyHeaderNames, values).dropFirst() {
             if let value { headers[name.canonicalName] = value }
