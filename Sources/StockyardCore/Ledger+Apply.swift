@@ -80,7 +80,7 @@ extension Ledger {
     /// a single item (`UInt32.max` otherwise); nil when the general path must decide.
     @inline(__always)
     private func route(_ listing: UInt32, channel: Channel, quantity: Int32, requested: String?) -> (UInt32, UInt32)? {
-        guard requested == nil, Int(listing) < routes.count else { return nil }
+        guard routesEnabled, requested == nil, Int(listing) < routes.count else { return nil }
         let route = routes[Int(listing)]
         if route.locationCount == 1 {
             guard route.consumption0 != .max else { return nil }

@@ -59,6 +59,8 @@ public final class Ledger {
     var mappingConsumptions: ContiguousArray<[UInt32]> = []
     /// Per listing, the short route the hot path places new lines by; reset with the map.
     var routes: ContiguousArray<ListingRoute> = []
+    /// False to place every new line through the general path (tests compare the two).
+    var routesEnabled = true
     /// Per channel (by raw value), whether its default rule names locations.
     var channelRuleOrdersLocations: [Bool] = Array(repeating: false, count: 8)
 
