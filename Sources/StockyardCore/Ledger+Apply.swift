@@ -104,7 +104,8 @@ extension Ledger {
         if event.version < old.version {
             return EventOutcome(.stale)
         }
-        let sameListing = old.listing == listing
+        let oldListing = old.listing != .max ? old.listing : consumptionInfo[Int(old.consumption)].listing
+        let sameListing = oldListing == listing
         if event.version == old.version {
             if sameListing && quantity == old.quantity {
                 return EventOutcome(.duplicate)

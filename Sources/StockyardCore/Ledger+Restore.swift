@@ -56,7 +56,9 @@ extension Ledger {
     /// Restores a line from its stored key bytes. The consumption must be restored first.
     public func restoreLine(key: UnsafeRawBufferPointer, consumption: UInt32, quantity: Int32, version: Int64, touched: UInt32) {
         let hash = LineTable.hash(key)
-        let listing = Int(consumption) < consumptionInfo.count ? consumptionInfo[Int(consumption)].listing : .max
+        // The listing is left unknown (`UInt32.max`): looking it up in the consumptions would cost
+        // a cache miss per line; the first change to the line reads it from there instead.
+        let listing = UInt32.max
         if let index = lines.find(key, hash: hash) {
             lines.revive(index, listing: listing, consumption: consumption, quantity: quantity, version: version, touched: touched)
         } else {

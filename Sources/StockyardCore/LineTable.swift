@@ -7,7 +7,8 @@ public struct LineRecord: Sendable, Hashable {
     /// Where the line's key starts in the table's key arena.
     var keyOffset: UInt32
     /// The listing the line sells (also found through its consumption; kept here for the
-    /// duplicate check).
+    /// duplicate check). `UInt32.max` for a restored line until it changes: then read the
+    /// consumption's.
     var listing: UInt32
     /// The consumption (listing, location and units per line unit) the line draws on.
     public internal(set) var consumption: UInt32

@@ -157,6 +157,7 @@ import Testing
 
         // Both answer the same events the same way.
         let later = [
+            Fixture.sale("L-2", order: "A", line: "1", quantity: 1, version: 2),  // same version, other listing
             Fixture.sale("L-1", order: "A", line: "1", quantity: 1, version: 2),  // duplicate
             Fixture.sale("L-1", order: "A", line: "1", quantity: 5, version: 1),  // stale
             Fixture.sale("L-1", order: "A", line: "1", quantity: 4, version: 3),  // edit
@@ -167,7 +168,7 @@ import Testing
         ]
         let results = later.map { event in (ledger.commitEvent(event, now: 130), rebuilt.commitEvent(event, now: 130)) }
         #expect(results.map(\.0) == results.map(\.1))
-        #expect(results.map(\.0).prefix(3) == [.duplicate, .stale, .applied])
+        #expect(results.map(\.0).prefix(4) == [.conflict, .duplicate, .stale, .applied])
         let map = Fixture.itemMap("LATE", item: "ITEM-2", locations: ["WH-A"], channel: .etsy)
         let replayed = try ledger.batch { try ledger.upsertListing(map, now: 140) }
         let replayedRebuilt = try rebuilt.batch { try rebuilt.upsertListing(map, now: 140) }
