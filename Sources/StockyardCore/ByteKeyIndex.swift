@@ -10,9 +10,7 @@ import CStockyardPrefetch
 struct ByteKeyIndex {
     private var arena: ContiguousArray<UInt8> = []
     private var entries: ContiguousArray<Entry> = []
-    /// Each slot: the id + 1 in the low half (0: empty), the hash's high half in the high half.
-    private var slots: ContiguousArray<UInt64>
-    private var mask: Int
+    private var slots: TaggedSlots
 
     /// Keys up to this long are kept in the entry itself.
     static let inlineLength = 24
@@ -26,51 +24,34 @@ struct ByteKeyIndex {
     }
 
     init(capacity: Int = 64) {
-        var size = 16
-        while size < capacity * 10 / 7 { size <<= 1 }
-        slots = ContiguousArray(repeating: 0, count: size)
-        mask = size - 1
+        slots = TaggedSlots(capacity: capacity)
     }
 
     var count: Int { entries.count }
 
     mutating func find(_ key: UnsafeRawBufferPointer, hash: UInt64) -> UInt32? {
-        let tag = hash >> 32
         let words = Self.leadingWords(key)
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        return slots.withUnsafeBufferPointer { slots in
-            while true {
-                let value = slots[slot]
-                if value == 0 { return nil }
-                if value >> 32 == tag {
-                    let id = Int(UInt32(truncatingIfNeeded: value) - 1)
-                    if matches(entries[id], key, words) { return UInt32(id) }
-                }
-                slot = (slot + 1) & mask
-            }
-        }
+        return slots.first(hash: hash) { matches(entries[$0], key, words) }.map(UInt32.init)
     }
 
     /// Starts fetching the slot a key's hash lands on.
     @inline(__always)
     mutating func prefetchSlot(hash: UInt64) {
-        slots.withUnsafeBufferPointer { stockyard_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: hash) & mask)) }
+        slots.prefetch(hash: hash)
     }
 
     /// Starts fetching the entry that the slot a key's hash lands on points to, when the slot's
     /// tag matches; returns that id, which may still be another key's.
     @inline(__always)
     mutating func prefetchEntry(hash: UInt64) -> UInt32? {
-        let value = slots[Int(truncatingIfNeeded: hash) & mask]
-        guard value != 0, value >> 32 == hash >> 32 else { return nil }
-        let id = Int(UInt32(truncatingIfNeeded: value) - 1)
+        guard let id = slots.guess(hash: hash) else { return nil }
         entries.withUnsafeBufferPointer { stockyard_prefetch($0.baseAddress! + id) }
         return UInt32(id)
     }
 
     /// Adds a key that is not present; its id is the number of keys before it.
     mutating func insert(_ key: UnsafeRawBufferPointer, hash: UInt64) -> UInt32 {
-        if (entries.count + 1) * 10 > slots.count * 7 { grow() }
+        if slots.isFull(holding: entries.count) { grow() }
         let id = UInt32(entries.count)
         var offset: UInt32 = 0
         if key.count > Self.inlineLength {
@@ -78,7 +59,7 @@ struct ByteKeyIndex {
             arena.append(contentsOf: key)
         }
         entries.append(Entry(words: Self.leadingWords(key), length: UInt32(key.count), offset: offset))
-        place(id, hash: hash)
+        slots.place(Int(id), hash: hash)
         return id
     }
 
@@ -113,16 +94,8 @@ struct ByteKeyIndex {
         }
     }
 
-    private mutating func place(_ id: UInt32, hash: UInt64) {
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while slots[slot] != 0 { slot = (slot + 1) & mask }
-        slots[slot] = (hash >> 32) << 32 | UInt64(id + 1)
-    }
-
     private mutating func grow() {
-        let size = slots.count * 2
-        slots = .zeroed(count: size)
-        mask = size - 1
-        for id in entries.indices { place(UInt32(id), hash: hash(of: id)) }
+        slots.doubleAndClear()
+        for id in entries.indices { slots.place(id, hash: hash(of: id)) }
     }
 }

@@ -32,19 +32,13 @@ public struct LineRecord: Sendable, Hashable {
 struct LineTable {
     private(set) var arena: ContiguousArray<UInt8> = []
     private(set) var records: ContiguousArray<LineRecord> = []
-    /// Each slot: the record index + 1 in the low half (0: empty), the key's hash tag in the high
-    /// half, so that a probe rejects most other keys without touching their records.
-    private var slots: ContiguousArray<UInt64>
-    private var mask: Int
+    private var slots: TaggedSlots
     private(set) var deadCount = 0
     /// Capacities of `records` and `arena` when huge pages were last advised for them.
     private var advisedCapacities = (records: 0, arena: 0)
 
     init(capacity: Int = 1024) {
-        var size = 16
-        while size < capacity * 10 / 7 { size <<= 1 }
-        slots = .zeroed(count: size)
-        mask = size - 1
+        slots = TaggedSlots(capacity: capacity)
         records.reserveCapacity(capacity)
         arena.reserveCapacity(capacity * 24)
         adviseGrownStorage()
@@ -103,16 +97,14 @@ struct LineTable {
     /// Starts fetching the slot a key's hash lands on.
     @inline(__always)
     mutating func prefetchSlot(hash: UInt64) {
-        slots.withUnsafeBufferPointer { stockyard_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: hash) & mask)) }
+        slots.prefetch(hash: hash)
     }
 
     /// Starts fetching the record that the slot a key's hash lands on points to, when the
     /// slot's tag matches (it is then most likely the key's own); returns that record's index.
     @inline(__always)
     mutating func prefetchRecord(hash: UInt64) -> UInt32? {
-        let entry = slots[Int(truncatingIfNeeded: hash) & mask]
-        guard entry != 0, UInt32(truncatingIfNeeded: entry >> 32) == UInt32(truncatingIfNeeded: hash >> 32) else { return nil }
-        let index = Int(UInt32(truncatingIfNeeded: entry) - 1)
+        guard let index = slots.guess(hash: hash) else { return nil }
         records.withUnsafeBufferPointer { stockyard_prefetch($0.baseAddress! + index) }
         return UInt32(index)
     }
@@ -127,27 +119,13 @@ struct LineTable {
 
     /// The record index for a key, live or not.
     mutating func find(_ key: UnsafeRawBufferPointer, hash: UInt64) -> UInt32? {
-        let tag = UInt32(truncatingIfNeeded: hash >> 32)
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        return arena.withUnsafeBufferPointer { arenaBuffer in
-            while true {
-                let entry = slots[slot]
-                if entry == 0 { return nil }
-                if UInt32(truncatingIfNeeded: entry >> 32) != tag {
-                    slot = (slot + 1) & mask
-                    continue
-                }
-                let index = Int(UInt32(truncatingIfNeeded: entry) - 1)
-                let record = records[index]
-                if Int(record.keyLength) == key.count {
-                    let start = Int(record.keyOffset)
-                    if key.count == 0
-                        || memcmpEqual(arenaBuffer.baseAddress! + start, key.baseAddress!, key.count)
-                    {
-                        return UInt32(index)
-                    }
-                }
-                slot = (slot + 1) & mask
+        arena.withUnsafeBufferPointer { arena in
+            records.withUnsafeBufferPointer { records in
+                slots.first(hash: hash) { index in
+                    let record = records[index]
+                    return Int(record.keyLength) == key.count
+                        && (key.count == 0 || memcmpEqual(arena.baseAddress! + Int(record.keyOffset), key.baseAddress!, key.count))
+                }.map(UInt32.init)
             }
         }
     }
@@ -162,7 +140,7 @@ struct LineTable {
         version: Int64,
         touched: UInt32
     ) -> UInt32 {
-        if (records.count + 1) * 10 > slots.count * 7 {
+        if slots.isFull(holding: records.count) {
             grow()
         }
         let offset = UInt32(arena.count)
@@ -180,7 +158,7 @@ struct LineTable {
         let index = UInt32(records.count)
         records.append(record)
         adviseGrownStorage()
-        place(index: index, hash: hash)
+        slots.place(Int(index), hash: hash)
         return index
     }
 
@@ -231,25 +209,16 @@ struct LineTable {
         self = fresh
     }
 
-    private mutating func place(index: UInt32, hash: UInt64) {
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while slots[slot] != 0 { slot = (slot + 1) & mask }
-        slots[slot] = (hash >> 32) << 32 | UInt64(index + 1)
-    }
-
     private mutating func grow() {
-        let size = slots.count * 2
-        slots = .zeroed(count: size)
-        mask = size - 1
+        slots.doubleAndClear()
         for index in records.indices {
-            let hash = withKey(UInt32(index)) { LineTable.hash($0) }
-            place(index: UInt32(index), hash: hash)
+            slots.place(index, hash: withKey(UInt32(index)) { LineTable.hash($0) })
         }
     }
 
     /// Approximate bytes held.
     var memoryFootprint: Int {
-        arena.capacity + records.capacity * MemoryLayout<LineRecord>.stride + slots.capacity * 8
+        arena.capacity + records.capacity * MemoryLayout<LineRecord>.stride + slots.memoryFootprint
     }
 }
 
