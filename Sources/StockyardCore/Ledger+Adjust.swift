@@ -28,7 +28,7 @@ public struct LineState: Sendable, Hashable {
 extension Ledger {
     /// The line as the writer sees it, staged changes included; nil if unknown or expired.
     public func line(channel: Channel, orderID: String, lineID: String) -> LineState? {
-        buildLineKey(channel, orderID, lineID)
+        keyScratch.writeLineKey(channel, orderID, lineID)
         guard let index = lines.find(keyScratch.bytes, hash: LineTable.hash(keyScratch.bytes)), lines[index].live else {
             return nil
         }

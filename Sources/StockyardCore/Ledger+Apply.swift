@@ -163,12 +163,6 @@ extension Ledger {
         }
     }
 
-    /// Builds a line's key in the scratch buffer.
-    @inline(__always)
-    func buildLineKey(_ channel: Channel, _ orderID: String, _ lineID: String) {
-        keyScratch.writeLineKey(channel, orderID, lineID)
-    }
-
     /// The consumption for a new line: at the first eligible location that can serve the whole
     /// line, else at the first eligible one; or at the location the event names.
     func chooseConsumption(
