@@ -11,8 +11,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "stockyard", targets: ["stockyard"]),
-        // The core, for the benchmark package.
+        // The core and the channel readers, for the benchmark package.
         .library(name: "StockyardCore", targets: ["StockyardCore"]),
+        .library(name: "StockyardChannels", targets: ["StockyardChannels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -152,6 +153,7 @@ let package = Package(
             dependencies: [
                 "StockyardCore",
                 "StockyardChannels",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings

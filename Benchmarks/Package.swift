@@ -34,6 +34,11 @@ let package = Package(
                 .product(name: "StockyardCore", package: "stockyard"),
             ]
         ),
+        // Reading and authenticating a real-sized Shopify webhook, as a plain program for profilers.
+        .executableTarget(
+            name: "WebhookRead",
+            dependencies: [.product(name: "StockyardChannels", package: "stockyard")]
+        ),
         // Resident memory of a ledger with 1M rows and N million live lines.
         .executableTarget(
             name: "LedgerMemory",

@@ -225,6 +225,24 @@ import Testing
             let delivery = try read("orders/create", FixtureFiles.shopifyOrder.replacingFirst("{", with: "{" + valid))
             #expect(delivery.lines.count == expected, "offset \(offset)")
 
+            // White space is found a word at a time too: a stray byte inside a run of it is refused.
+            for stray in ["\u{01}", "\u{0B}", "x"] {
+                let run = "\n" + String(repeating: " ", count: offset) + stray + String(repeating: " ", count: 9)
+                #expect(throws: PayloadError.self, "offset \(offset), \(stray.unicodeScalars.first!.value)") {
+                    try read("orders/create", "{\"id\": 1,\(run)\"note\": 1}")
+                }
+            }
+            // A control character inside a field name is refused, read or skipped.
+            for name in ["note", "id"] {
+                let key = "\"\(pad)\(name)\u{01}\(name)\""
+                #expect(throws: PayloadError.self, "offset \(offset), key \(name)") {
+                    try read("orders/create", "{\"customer\": {\(key): 1}, \"id\": 1}")
+                }
+                #expect(throws: PayloadError.self, "offset \(offset), key \(name)") {
+                    try read("orders/create", "{\(key): 1, \"id\": 1}")
+                }
+            }
+
             let control = "\"note\": \"\(long)\(pad)\u{01}\(long)\", \"id\": 1}"
             do {
                 _ = try read("orders/create", "{" + control)

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import StockyardChannels
 import Testing
@@ -18,6 +19,33 @@ import Testing
         #expect(body.withUnsafeBytes { WebhookSignature.verifyHex(header: hex.uppercased(), body: $0, secrets: [WebhookSecret("Jefe")]) })
         #expect(!body.withUnsafeBytes { WebhookSignature.verifyHex(header: "sha256=" + hex, body: $0, secrets: [WebhookSecret("jefe")]) })
         #expect(!body.withUnsafeBytes { WebhookSignature.verifyHex(header: "sha256=" + hex.dropLast(2), body: $0, secrets: [WebhookSecret("Jefe")]) })
+    }
+
+    @Test func rfc4231KeyLongerThanABlock() {
+        // Test case 6: a 131-byte key is hashed first.
+        let key = [UInt8](repeating: 0xAA, count: 131)
+        let body = Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8)
+        let hex = "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        #expect(body.withUnsafeBytes { WebhookSignature.verifyHex(header: hex, body: $0, secrets: [WebhookSecret(bytes: key)]) })
+    }
+
+    @Test func sameCodeAsTheGeneralHMACForEveryKeyLength() {
+        // The pads are hashed once per secret: keys shorter than, equal to and longer than the
+        // 64-byte block, and bodies of every length around a block boundary.
+        var generator = SystemRandomNumberGenerator()
+        for keyLength in [0, 1, 31, 32, 63, 64, 65, 100, 128, 129, 300] {
+            let key = (0..<keyLength).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let secret = WebhookSecret(bytes: key)
+            for bodyLength in [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 1000, 15_000] {
+                let body = (0..<bodyLength).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                let expected = Array(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: key)))
+                #expect(secret.mac(for: body) == expected, "key \(keyLength), body \(bodyLength)")
+                #expect(body.withUnsafeBytes { secret.isValid(mac: expected, for: $0) })
+                var wrong = expected
+                wrong[bodyLength % 32] ^= 0x01
+                #expect(!body.withUnsafeBytes { secret.isValid(mac: wrong, for: $0) })
+            }
+        }
     }
 
     @Test func shopifySampleBody() {

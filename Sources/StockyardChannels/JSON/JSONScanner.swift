@@ -237,10 +237,18 @@ public struct JSONScanner {
 
     @inline(__always)
     private mutating func skipSpace() {
-        // Indentation comes in runs of spaces: pass them eight at a time.
-        while position + 8 <= bytes.count,
-            bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self) == 0x2020_2020_2020_2020
-        {
+        // Most values follow their colon or comma at once or after one space.
+        guard position < bytes.count, bytes[position] <= 0x20 else { return }
+        // Indentation comes in runs (a line break and spaces): find its end a word at a time.
+        while position + 8 <= bytes.count {
+            let word = loadWord(at: position)
+            let space = Self.zeroBytes(word ^ Self.repeated(0x20)) | Self.zeroBytes(word ^ Self.repeated(0x0A))
+                | Self.zeroBytes(word ^ Self.repeated(0x0D)) | Self.zeroBytes(word ^ Self.repeated(0x09))
+            let other = ~space & Self.repeated(0x80)
+            if other != 0 {
+                position += other.trailingZeroBitCount >> 3
+                return
+            }
             position += 8
         }
         while position < bytes.count {
@@ -248,6 +256,46 @@ public struct JSONScanner {
             case 0x20, 0x0A, 0x0D, 0x09: position += 1
             default: return
             }
+        }
+    }
+
+    // MARK: Eight bytes at a time
+
+    /// The eight bytes at `offset`, the first in the lowest byte whatever the machine's order.
+    @inline(__always)
+    private func loadWord(at offset: Int) -> UInt64 {
+        UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+    }
+
+    @inline(__always)
+    private static func repeated(_ byte: UInt8) -> UInt64 { 0x0101_0101_0101_0101 &* UInt64(byte) }
+
+    /// The high bit of each byte of `word` that is zero, and no other bit (exact: no borrow
+    /// crosses from one byte into the next).
+    @inline(__always)
+    private static func zeroBytes(_ word: UInt64) -> UInt64 {
+        let low7 = repeated(0x7F)
+        return ~(((word & low7) &+ low7) | word | low7)
+    }
+
+    /// Moves the cursor to the first quote, backslash or control character at or after it, or to
+    /// the end: where string content stops being plain.
+    @inline(__always)
+    private mutating func skipPlainStringBytes() {
+        while position + 8 <= bytes.count {
+            let word = loadWord(at: position)
+            let special = Self.zeroBytes(word ^ Self.repeated(0x22)) | Self.zeroBytes(word ^ Self.repeated(0x5C))
+                | Self.zeroBytes(word & Self.repeated(0xE0))
+            if special != 0 {
+                position += special.trailingZeroBitCount >> 3
+                return
+            }
+            position += 8
+        }
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == 0x22 || byte == 0x5C || byte < 0x20 { return }
+            position += 1
         }
     }
 
@@ -267,25 +315,8 @@ public struct JSONScanner {
     }
 
     /// Skips one value as `skipTracked()` would, without keeping the path. False (the cursor
-    /// anywhere) for anything `skipTracked()` might refuse, and for keys with escapes.
-    /// Passes eight bytes at a time over string content that holds no quote, no backslash and
-    /// no control character, stopping at the word that holds one (the byte loop takes it from
-    /// there).
-    @inline(__always)
-    private mutating func skipPlainStringBytes() {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        while position + 8 <= bytes.count {
-            let word = bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)
-            let quote = word ^ (ones &* 0x22)
-            let backslash = word ^ (ones &* 0x5C)
-            // A byte is flagged when it is zero (after the xor) or below 0x20.
-            let flagged = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
-            if flagged & highs != 0 { return }
-            position += 8
-        }
-    }
-
+    /// anywhere) for anything `skipTracked()` might refuse, and for keys with escapes or control
+    /// characters.
     private mutating func quickSkip() -> Bool {
         skipSpace()
         guard position < bytes.count else { return false }
@@ -302,9 +333,6 @@ public struct JSONScanner {
                 guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return false }
                 position += 1
                 skipPlainStringBytes()
-                while position < bytes.count, bytes[position] != UInt8(ascii: "\""), bytes[position] != UInt8(ascii: "\\") {
-                    position += 1
-                }
                 guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return false }
                 position += 1
                 skipSpace()
@@ -342,22 +370,17 @@ public struct JSONScanner {
             }
         case UInt8(ascii: "\""):
             position += 1
-            skipPlainStringBytes()
-            while position < bytes.count {
-                let byte = bytes[position]
-                if byte == UInt8(ascii: "\"") {
+            while true {
+                skipPlainStringBytes()
+                guard position < bytes.count else { return false }
+                switch bytes[position] {
+                case UInt8(ascii: "\""):
                     position += 1
                     return true
-                }
-                if byte == UInt8(ascii: "\\") {
-                    position += 2
-                } else if byte < 0x20 {
-                    return false
-                } else {
-                    position += 1
+                case UInt8(ascii: "\\"): position += 2
+                default: return false
                 }
             }
-            return false
         case UInt8(ascii: "t"): return consumeLiteral("true")
         case UInt8(ascii: "f"): return consumeLiteral("false")
         case UInt8(ascii: "n"): return consumeLiteral("null")
@@ -390,14 +413,16 @@ public struct JSONScanner {
     }
 
     private mutating func readKey() throws(PayloadError) -> JSONKey {
-        // Field names are short and almost never escaped: compare them as raw bytes.
-        let start = position + 1
-        var end = start
-        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") { end += 1 }
-        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
-            position = end + 1
-            return JSONKey(raw: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+        // Field names are short and almost never escaped: compare them as raw bytes. One with an
+        // escape or a control character goes the careful way.
+        let quote = position
+        position += 1
+        skipPlainStringBytes()
+        if position < bytes.count, bytes[position] == UInt8(ascii: "\"") {
+            position += 1
+            return JSONKey(raw: UnsafeRawBufferPointer(rebasing: bytes[(quote + 1)..<(position - 1)]))
         }
+        position = quote
         let text = try readString()
         return JSONKey(text: text)
     }
@@ -421,16 +446,15 @@ public struct JSONScanner {
     private mutating func readString() throws(PayloadError) -> String {
         position += 1
         let start = position
-        while position < bytes.count {
+        skipPlainStringBytes()
+        if position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
                 position += 1
                 return text
             }
-            if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw syntaxError("a control character inside a string") }
-            position += 1
         }
         // Escapes: decode the rest byte by byte.
         var out = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[start..<position]))

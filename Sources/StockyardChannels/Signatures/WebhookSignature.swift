@@ -3,29 +3,55 @@ import Foundation
 
 /// HMAC-SHA256 signatures over raw webhook bodies, checked in constant time.
 ///
-/// Secrets are kept as bytes (a `SymmetricKey` is made per check), so the type is `Sendable`.
+/// The key's inner and outer pads (RFC 2104) are hashed once, when the secret is made; each
+/// check then hashes only the body and the inner digest.
 public struct WebhookSecret: Sendable {
     fileprivate let bytes: [UInt8]
+    /// SHA-256 after the key XOR the inner pad (0x36) and the outer pad (0x5C).
+    private let inner: SHA256
+    private let outer: SHA256
 
     public init(_ text: String) {
-        self.bytes = Array(text.utf8)
+        self.init(bytes: Array(text.utf8))
     }
 
     public init(bytes: [UInt8]) {
         self.bytes = bytes
+        var key = bytes.count > SHA256.blockByteCount ? Array(SHA256.hash(data: bytes)) : bytes
+        key += [UInt8](repeating: 0, count: SHA256.blockByteCount - key.count)
+        var inner = SHA256()
+        inner.update(data: key.map { $0 ^ 0x36 })
+        var outer = SHA256()
+        outer.update(data: key.map { $0 ^ 0x5C })
+        self.inner = inner
+        self.outer = outer
     }
 
     public var isEmpty: Bool { bytes.isEmpty }
 
-    /// Whether `mac` is the HMAC-SHA256 of `body` under this secret.
+    /// Whether `mac` is the HMAC-SHA256 of `body` under this secret, compared in constant time.
     public func isValid(mac: [UInt8], for body: UnsafeRawBufferPointer) -> Bool {
         guard mac.count == SHA256.byteCount else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: body, using: SymmetricKey(data: bytes))
+        return authenticationCode(for: body).withUnsafeBytes { expected in
+            var difference: UInt8 = 0
+            for index in 0..<SHA256.byteCount { difference |= expected[index] ^ mac[index] }
+            return difference == 0
+        }
     }
 
     /// The HMAC-SHA256 of `body` under this secret.
     public func mac(for body: some DataProtocol) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: bytes)))
+        let contiguous = Array(body)
+        return contiguous.withUnsafeBytes { Array(authenticationCode(for: $0)) }
+    }
+
+    private func authenticationCode(for body: UnsafeRawBufferPointer) -> SHA256Digest {
+        var innerHash = inner
+        innerHash.update(bufferPointer: body)
+        let innerDigest = innerHash.finalize()
+        var outerHash = outer
+        innerDigest.withUnsafeBytes { outerHash.update(bufferPointer: $0) }
+        return outerHash.finalize()
     }
 }
 
