@@ -192,6 +192,7 @@ import Testing
         let cases: [(String, String, String?)] = [
             ("trailing comma", "\"customer\": {\"tags\": [1, 2,]}, \"id\": 1}", "customer.tags[2]"),
             ("bad literal", "\"customer\": {\"verified\": tru}, \"id\": 1}", "customer.verified"),
+            ("escaped field names in the path", "\"cu\\u0073tomer\": {\"ver\\\"ified\": tru}, \"id\": 1}", "customer.ver\"ified"),
             ("control character", "\"note\": \"a\u{01}b\", \"id\": 1}", "note"),
             ("unclosed string", "\"note\": \"abc", "note"),
             ("bad escape in a key", "\"customer\": {\"a\\qb\": 1}, \"id\": 1}", "customer"),

@@ -8,12 +8,31 @@ public struct JSONScanner {
     private var position = 0
     /// Path of the value being read, for error messages.
     private var path: [PathPart] = []
+    /// Field names that held escapes, decoded; made only when one appears.
+    private var decodedKeys: DecodedKeys?
 
-    /// A path step; a plain key is kept as where it sits in the bytes, made text only for errors.
+    /// A path step; a key is kept as its bytes (in the body, or decoded), made text only for errors.
     private enum PathPart {
-        case rawKey(start: Int, count: Int)
-        case key(String)
+        case key(UnsafeRawBufferPointer)
         case index(Int)
+    }
+
+    /// Owns the bytes of decoded field names for as long as the scanner lives, so that a key
+    /// and a path step can point at them as they point into the body.
+    private final class DecodedKeys {
+        private var buffers: [UnsafeMutableRawBufferPointer] = []
+
+        func keep(_ text: String) -> UnsafeRawBufferPointer {
+            let utf8 = Array(text.utf8)
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: utf8.count, alignment: 1)
+            utf8.withUnsafeBytes { buffer.copyMemory(from: $0) }
+            buffers.append(buffer)
+            return UnsafeRawBufferPointer(buffer)
+        }
+
+        deinit {
+            for buffer in buffers { buffer.deallocate() }
+        }
     }
 
     public init(_ bytes: UnsafeRawBufferPointer) {
@@ -37,12 +56,11 @@ public struct JSONScanner {
         while true {
             skipSpace()
             guard peek() == UInt8(ascii: "\"") else { throw syntaxError("expected a field name") }
-            let keyStart = position + 1
             let key = try readKey()
             skipSpace()
             guard peek() == UInt8(ascii: ":") else { throw syntaxError("expected ':' after a field name") }
             position += 1
-            path.append(key.isRaw ? .rawKey(start: keyStart, count: key.rawCount) : .key(key.text))
+            path.append(.key(key.bytes))
             let before = position
             try body(&self, key)
             if position == before { try skipValue() }
@@ -218,10 +236,9 @@ public struct JSONScanner {
         var text = ""
         for part in path {
             switch part {
-            case .rawKey(let start, let count):
-                let key = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + count)]), as: UTF8.self)
+            case .key(let bytes):
+                let key = String(decoding: bytes, as: UTF8.self)
                 text += text.isEmpty ? key : ".\(key)"
-            case .key(let key): text += text.isEmpty ? key : ".\(key)"
             case .index(let index): text += "[\(index)]"
             }
         }
@@ -420,11 +437,12 @@ public struct JSONScanner {
         skipPlainStringBytes()
         if position < bytes.count, bytes[position] == UInt8(ascii: "\"") {
             position += 1
-            return JSONKey(raw: UnsafeRawBufferPointer(rebasing: bytes[(quote + 1)..<(position - 1)]))
+            return JSONKey(bytes: UnsafeRawBufferPointer(rebasing: bytes[(quote + 1)..<(position - 1)]))
         }
         position = quote
         let text = try readString()
-        return JSONKey(text: text)
+        if decodedKeys == nil { decodedKeys = DecodedKeys() }
+        return JSONKey(bytes: decodedKeys!.keep(text))
     }
 
     private mutating func skipString() throws(PayloadError) {
@@ -535,28 +553,15 @@ public struct JSONScanner {
     }
 }
 
-/// A field name as it appears in the document.
+/// A field name, its escapes decoded; valid while the scanner that made it reads.
 public struct JSONKey {
-    private let raw: UnsafeRawBufferPointer?
-    private let decoded: String?
+    fileprivate let bytes: UnsafeRawBufferPointer
 
-    init(raw: UnsafeRawBufferPointer) {
-        self.raw = raw
-        self.decoded = nil
+    fileprivate init(bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
     }
 
-    init(text: String) {
-        self.raw = nil
-        self.decoded = text
-    }
-
-    var isRaw: Bool { raw != nil }
-    var rawCount: Int { raw?.count ?? 0 }
-
-    public var text: String {
-        if let decoded { return decoded }
-        return String(decoding: raw!, as: UTF8.self)
-    }
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
 
     /// Whether the name equals `name` exactly.
     @inline(__always)
@@ -578,14 +583,8 @@ public struct JSONKey {
             if a == b { return true }
             return ignoringCase && a | 0x20 == b | 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A
         }
-        if let raw {
-            guard raw.count == count else { return false }
-            for index in 0..<count where !equal(raw[index], pointer[index]) { return false }
-            return true
-        }
-        let utf8 = Array(decoded!.utf8)
-        guard utf8.count == count else { return false }
-        for index in 0..<count where !equal(utf8[index], pointer[index]) { return false }
+        guard bytes.count == count else { return false }
+        for index in 0..<count where !equal(bytes[index], pointer[index]) { return false }
         return true
     }
 }
