@@ -158,18 +158,21 @@ function request()
   return next.request
 end
 
+-- The answer's counts come in a fixed order: one match reads them all.
+local counts_pattern = '"counts":{"applied":(%d+),"duplicate":(%d+),"stale":(%d+),"conflict":(%d+),"unmapped":(%d+),"invalid":(%d+)}'
+
 function response(status, headers, body)
   if status ~= 200 then st_other = st_other + 1; return end
   st_ok = st_ok + 1
-  if body:find('"delivery":"duplicate"', 1, true) then d_duplicate = d_duplicate + 1 end
-  local counts = body:match('"counts":(%b{})')
-  if counts then
-    r_applied = r_applied + tonumber(counts:match('"applied":(%d+)') or 0)
-    r_duplicate = r_duplicate + tonumber(counts:match('"duplicate":(%d+)') or 0)
-    r_stale = r_stale + tonumber(counts:match('"stale":(%d+)') or 0)
-    r_conflict = r_conflict + tonumber(counts:match('"conflict":(%d+)') or 0)
-    r_unmapped = r_unmapped + tonumber(counts:match('"unmapped":(%d+)') or 0)
-    r_invalid = r_invalid + tonumber(counts:match('"invalid":(%d+)') or 0)
+  if body:find('^{"delivery":"duplicate"') then d_duplicate = d_duplicate + 1 end
+  local applied, duplicate, stale, conflict, unmapped, invalid = body:match(counts_pattern)
+  if applied then
+    r_applied = r_applied + tonumber(applied)
+    r_duplicate = r_duplicate + tonumber(duplicate)
+    r_stale = r_stale + tonumber(stale)
+    r_conflict = r_conflict + tonumber(conflict)
+    r_unmapped = r_unmapped + tonumber(unmapped)
+    r_invalid = r_invalid + tonumber(invalid)
   end
 end
 

@@ -61,12 +61,25 @@ extension StockyardAPI {
             let delivery = ChannelDelivery(channel: .shopify, kind: .orders, topic: topic, deliveryID: id)
             return deliveryResponse(delivery, outcome: DeliveryOutcome(duplicateDelivery: true))
         }
-        var headers: [String: String] = [:]
-        for (name, value) in zip(Self.shopifyHeaderNames, values).dropFirst() {
-            if let value { headers[name.canonicalName] = value }
+        let makeInput = { () -> WebhookInput in
+            var headers: [String: String] = [:]
+            for (name, value) in zip(Self.shopifyHeaderNames, values).dropFirst() {
+                if let value { headers[name.canonicalName] = value }
+            }
+            return WebhookInput(channel: "shopify", headers: headers, body: buffer.withUnsafeReadableBytes { Array($0) })
         }
-        let input = WebhookInput(channel: "shopify", headers: headers, body: buffer.withUnsafeReadableBytes { Array($0) })
-        return try await handle(input, context: context, resolving: nil)
+        // The body is read where it lies; only a body kept as a dead letter is copied.
+        guard let topic = values[2], !topic.isEmpty,
+            let delivery = try? buffer.withUnsafeReadableBytes({ body in
+                try ShopifyWebhook.read(
+                    topic: topic, body: body, triggeredAt: values[4], webhookID: values[3],
+                    namespace: shop.flatMap { configuration.shopifyShops[$0] }?.namespace)
+            })
+        else {
+            // Read again the careful way, which keeps the body as a dead letter.
+            return try await handle(makeInput(), context: context, resolving: nil)
+        }
+        return try await store(delivery, context: context, resolving: nil, input: makeInput)
     }
 
     /// The signature, then the headers kept with a Shopify delivery (the shop domain first).
@@ -119,6 +132,15 @@ extension StockyardAPI {
             throw APIError(
                 .badRequest, APIError.Code(error.code.rawValue), "\(error.message) (kept as dead letter \(id))", field: error.field)
         }
+        return try await store(delivery, context: context, resolving: deadLetter, input: { input })
+    }
+
+    /// Stores what a webhook that was read asks of the ledger and answers it. `input` makes the
+    /// webhook as received, for a line the ledger refuses (kept as a dead letter).
+    func store(
+        _ delivery: ChannelDelivery, context: BasicRequestContext, resolving deadLetter: String?, input: () -> WebhookInput
+    ) async throws -> Response {
+        let channel = delivery.channel.name
         if deadLetter == nil, let id = delivery.deliveryID, writer.inbox.seen(channel: delivery.channel, deliveryID: id) {
             metrics.countWebhook(channel, .duplicateDelivery)
             return deliveryResponse(delivery, outcome: DeliveryOutcome(duplicateDelivery: true))
@@ -150,7 +172,7 @@ extension StockyardAPI {
             if deadLetter != nil {
                 throw APIError(.unprocessableContent, .invalidField, problem.message, field: problem.field)
             }
-            let id = try await keepDeadLetter(input, error: problem, context: context)
+            let id = try await keepDeadLetter(input(), error: problem, context: context)
             metrics.countWebhook(channel, .deadLettered)
             throw APIError(.badRequest, .invalidField, "\(problem.message) (kept as dead letter \(id))", field: problem.field)
         } catch let error as StoreUnavailableError {
@@ -221,7 +243,7 @@ extension StockyardAPI {
         json.string(delivery.channel.name)
         json.raw(",\"topic\":")
         json.string(delivery.topic)
-        var counts = [EventResult: Int]()
+        var counts = ResultCounts()
         json.raw(",\"lines\":[")
         if let outcome, !outcome.duplicateDelivery {
             var first = true
@@ -229,14 +251,14 @@ extension StockyardAPI {
                 if !first { json.raw(",") }
                 first = false
                 writeLine(line.event, result: result.result.name, into: &json)
-                counts[result.result, default: 0] += 1
+                counts[result.result] += 1
             }
             for (adjustment, result) in zip(delivery.adjustments, outcome.adjustments) {
                 if !first { json.raw(",") }
                 first = false
                 if let result {
                     writeLine(result.event, result: result.outcome.result.name, into: &json)
-                    counts[result.outcome.result, default: 0] += 1
+                    counts[result.outcome.result] += 1
                 } else {
                     json.raw("{\"order_id\":")
                     json.string(adjustment.orderID)

@@ -52,7 +52,7 @@ struct StockyardAPI: Sendable {
         }
         let outcome = try await submit(.events(events), path: "events", context: context)
         guard case .events(let outcomes) = outcome else { preconditionFailure("events job answered \(outcome)") }
-        var counts = [EventResult: Int]()
+        var counts = ResultCounts()
         var writer = JSONWriter(capacity: 32 * outcomes.count + 128)
         writer.raw("{\"results\":[")
         for (index, outcome) in outcomes.enumerated() {
@@ -60,7 +60,7 @@ struct StockyardAPI: Sendable {
             writer.raw("{\"result\":")
             writer.string(outcome.result.name)
             writer.raw("}")
-            counts[outcome.result, default: 0] += 1
+            counts[outcome.result] += 1
         }
         writer.raw("],\"counts\":")
         writeCounts(counts, into: &writer)
@@ -98,8 +98,8 @@ struct StockyardAPI: Sendable {
     /// `{"listings", "replayed", "replayed_counts"}` for a stored listings job.
     func listingsResponse(count: Int, _ outcome: WriterOutcome) -> Response {
         guard case .listings(let replayed) = outcome else { preconditionFailure("listings job answered \(outcome)") }
-        var counts = [EventResult: Int]()
-        for item in replayed { counts[item.outcome.result, default: 0] += 1 }
+        var counts = ResultCounts()
+        for item in replayed { counts[item.outcome.result] += 1 }
         var writer = JSONWriter()
         writer.raw("{\"listings\":")
         writer.number(count)
@@ -455,13 +455,23 @@ func jsonResponse(_ bytes: [UInt8]) -> Response {
     Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
 }
 
-func writeCounts(_ counts: [EventResult: Int], into writer: inout JSONWriter) {
+/// How many events ended with each result, for the `counts` of an answer.
+struct ResultCounts {
+    private var values = [Int](repeating: 0, count: EventResult.allCases.count)
+
+    subscript(_ result: EventResult) -> Int {
+        get { values[Int(result.rawValue)] }
+        set { values[Int(result.rawValue)] = newValue }
+    }
+}
+
+func writeCounts(_ counts: ResultCounts, into writer: inout JSONWriter) {
     writer.raw("{")
     for (index, result) in EventResult.allCases.enumerated() {
         if index > 0 { writer.raw(",") }
         writer.string(result.name)
         writer.raw(":")
-        writer.number(counts[result] ?? 0)
+        writer.number(counts[result])
     }
     writer.raw("}")
 }
