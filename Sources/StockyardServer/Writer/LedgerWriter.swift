@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
 import StockyardChannels
@@ -69,6 +71,8 @@ public final class LedgerWriter: Service, @unchecked Sendable {
     private struct Pending {
         var job: WriterJob
         var continuation: CheckedContinuation<WriterOutcome, any Error>
+        /// The event loop the caller asked from, if any: it is answered there.
+        var loop: (any EventLoop)?
     }
 
     public let configuration: Configuration
@@ -143,7 +147,7 @@ public final class LedgerWriter: Service, @unchecked Sendable {
                 continuation.resume(throwing: StoreUnavailableError(reason: "writer queue is full"))
                 return
             }
-            queue.append(Pending(job: job, continuation: continuation))
+            queue.append(Pending(job: job, continuation: continuation, loop: MultiThreadedEventLoopGroup.currentEventLoop))
             queuedEvents += job.eventCount
             condition.signal()
             condition.unlock()
@@ -333,16 +337,34 @@ public final class LedgerWriter: Service, @unchecked Sendable {
         metrics.batchEvents.record(Double(current.entries))
         if current.oversells > 0 { metrics.oversells.increment(by: Int64(current.oversells)) }
         for (pending, result) in zip(current.batch, current.results) {
-            switch result {
-            case .success(let outcome):
-                count(pending.job, outcome)
-                pending.continuation.resume(returning: outcome)
-            case .failure(let error):
-                pending.continuation.resume(throwing: error)
-            }
+            if case .success(let outcome) = result { count(pending.job, outcome) }
         }
+        answer(zip(current.batch, current.results.map { $0.mapError { $0 as any Error } }))
         updateGauges()
         return true
+    }
+
+    /// Resumes callers on the event loops they asked from, with one hop per loop for the whole
+    /// batch: each request carries on where its connection is served, and the loops are woken
+    /// once each rather than once per caller.
+    private func answer(_ answers: some Sequence<(Pending, Result<WriterOutcome, any Error>)>) {
+        var groups: [(loop: any EventLoop, answers: [(CheckedContinuation<WriterOutcome, any Error>, Result<WriterOutcome, any Error>)])] = []
+        for (pending, result) in answers {
+            guard let loop = pending.loop else {
+                pending.continuation.resume(with: result)
+                continue
+            }
+            if let index = groups.firstIndex(where: { $0.loop === loop }) {
+                groups[index].answers.append((pending.continuation, result))
+            } else {
+                groups.append((loop, [(pending.continuation, result)]))
+            }
+        }
+        for (loop, answers) in groups {
+            loop.execute {
+                for (continuation, result) in answers { continuation.resume(with: result) }
+            }
+        }
     }
 
     /// Rolls back everything staged and answers every caller of the given batches with 503.
