@@ -31,7 +31,10 @@ public enum StockyardServer {
         )
         let router = Router(context: BasicRequestContext.self)
         router.middlewares.add(RequestIDMiddleware())
-        router.middlewares.add(LogRequestsMiddleware(.debug))
+        // Requests are logged at debug level: below that the middleware would only cost time.
+        if logger.logLevel <= .debug {
+            router.middlewares.add(LogRequestsMiddleware(.debug))
+        }
         let zohoSync = configuration.zoho.map {
             ZohoSync(configuration: $0, writer: writer, redis: configuration.redis, metrics: metrics, logger: logger)
         }

@@ -38,12 +38,35 @@ extension StockyardAPI {
     private func shopifyWebhook(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let buffer = try await webhookBody(request, channel: "shopify")
         let values = request.headers.values(of: Self.shopifyHeaderNames)
+        switch try readShopify(buffer, headers: values, context: context) {
+        case .answered(let response):
+            return response
+        case .read(let delivery):
+            return try await store(delivery, context: context, resolving: nil, input: { Self.shopifyInput(buffer, headers: values) })
+        case .unread:
+            // Read again the careful way, which keeps the body as a dead letter.
+            return try await handle(Self.shopifyInput(buffer, headers: values), context: context, resolving: nil)
+        }
+    }
+
+    /// What an authenticated Shopify webhook comes to before anything is stored.
+    private enum ShopifyReading {
+        /// A redelivery of a stored delivery id, answered.
+        case answered(Response)
+        case read(ChannelDelivery)
+        /// A body that does not read: it goes the careful way, to the dead letters.
+        case unread
+    }
+
+    /// Authenticates a Shopify webhook and reads its body where it lies.
+    private func readShopify(_ buffer: ByteBuffer, headers values: [String?], context: BasicRequestContext) throws -> ShopifyReading {
         let shop = values[1]?.lowercased()
-        let secrets = shop.flatMap { configuration.shopifyShops[$0] }?.secrets ?? configuration.shopifySecrets
+        let settings = shop.flatMap { configuration.shopifyShops[$0] }
+        let secrets = settings?.secrets ?? configuration.shopifySecrets
         let signature = values[0]
-        let valid = buffer.readableBytesView.withContiguousStorageIfAvailable {
-            WebhookSignature.verifyShopify(header: signature, body: UnsafeRawBufferPointer($0), secrets: secrets)
-        } ?? false
+        let valid = buffer.withUnsafeReadableBytes {
+            WebhookSignature.verifyShopify(header: signature, body: $0, secrets: secrets)
+        }
         guard valid else {
             metrics.countWebhook("shopify", .unauthorized)
             context.logger.warning(
@@ -54,32 +77,28 @@ extension StockyardAPI {
                 secrets.isEmpty ? "no Shopify secret is configured for this shop" : "X-Shopify-Hmac-Sha256 does not match the body",
                 field: "X-Shopify-Hmac-Sha256")
         }
+        guard let topic = values[2], !topic.isEmpty else { return .unread }
         // A delivery id stored lately is answered at once, without reading the body again: Shopify
         // retries a delivery with the same id and body, and the first one was stored whole.
-        if let id = values[3], let topic = values[2], !topic.isEmpty, writer.inbox.seen(channel: .shopify, deliveryID: id) {
+        if let id = values[3], writer.inbox.seen(channel: .shopify, deliveryID: id) {
             metrics.countWebhook("shopify", .duplicateDelivery)
             let delivery = ChannelDelivery(channel: .shopify, kind: .orders, topic: topic, deliveryID: id)
-            return deliveryResponse(delivery, outcome: DeliveryOutcome(duplicateDelivery: true))
+            return .answered(deliveryResponse(delivery, outcome: DeliveryOutcome(duplicateDelivery: true)))
         }
-        let makeInput = { () -> WebhookInput in
-            var headers: [String: String] = [:]
-            for (name, value) in zip(Self.shopifyHeaderNames, values).dropFirst() {
-                if let value { headers[name.canonicalName] = value }
-            }
-            return WebhookInput(channel: "shopify", headers: headers, body: buffer.withUnsafeReadableBytes { Array($0) })
+        let delivery = try? buffer.withUnsafeReadableBytes { body in
+            try ShopifyWebhook.read(
+                topic: topic, body: body, triggeredAt: values[4], webhookID: values[3], namespace: settings?.namespace)
         }
-        // The body is read where it lies; only a body kept as a dead letter is copied.
-        guard let topic = values[2], !topic.isEmpty,
-            let delivery = try? buffer.withUnsafeReadableBytes({ body in
-                try ShopifyWebhook.read(
-                    topic: topic, body: body, triggeredAt: values[4], webhookID: values[3],
-                    namespace: shop.flatMap { configuration.shopifyShops[$0] }?.namespace)
-            })
-        else {
-            // Read again the careful way, which keeps the body as a dead letter.
-            return try await handle(makeInput(), context: context, resolving: nil)
+        return delivery.map { .read($0) } ?? .unread
+    }
+
+    /// A Shopify webhook as received, for the dead-letter list.
+    private static func shopifyInput(_ buffer: ByteBuffer, headers values: [String?]) -> WebhookInput {
+        var headers: [String: String] = [:]
+        for (name, value) in zip(shopifyHeaderNames, values).dropFirst() {
+            if let value { headers[name.canonicalName] = value }
         }
-        return try await store(delivery, context: context, resolving: nil, input: makeInput)
+        return WebhookInput(channel: "shopify", headers: headers, body: buffer.withUnsafeReadableBytes { Array($0) })
     }
 
     /// The signature, then the headers kept with a Shopify delivery (the shop domain first).
