@@ -4,7 +4,8 @@ import StockyardCore
 /// The service's Prometheus metrics, on a registry of its own.
 public final class StockyardMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
-    private let events: [Channel: [EventResult: Counter]]
+    /// `stockyard_events_total` by channel and result, at `eventSlot(_:_:)`.
+    private let events: [Counter?]
     let oversells: Counter
     let redisErrors: Counter
     let rejectedRequests: Counter
@@ -26,10 +27,10 @@ public final class StockyardMetrics: Sendable {
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        var events: [Channel: [EventResult: Counter]] = [:]
+        var events = [Counter?](repeating: nil, count: Self.eventSlot(Channel.allCases.max()!, EventResult.allCases.last!) + 1)
         for channel in Channel.allCases {
             for result in EventResult.allCases {
-                events[channel, default: [:]][result] = registry.makeCounter(descriptor: .init(metricName: "stockyard_events_total", unitName: "", helpText: "Sale events by channel and result."), labels: [("channel", channel.name), ("result", result.name)])
+                events[Self.eventSlot(channel, result)] = registry.makeCounter(descriptor: .init(metricName: "stockyard_events_total", unitName: "", helpText: "Sale events by channel and result."), labels: [("channel", channel.name), ("result", result.name)])
             }
         }
         self.events = events
@@ -64,8 +65,12 @@ public final class StockyardMetrics: Sendable {
         webhooks[channel]?[outcome]?.increment()
     }
 
-    func countEvent(_ channel: Channel, _ result: EventResult) {
-        events[channel]?[result]?.increment()
+    func countEvent(_ channel: Channel, _ result: EventResult, by count: Int = 1) {
+        events[Self.eventSlot(channel, result)]?.increment(by: Int64(count))
+    }
+
+    private static func eventSlot(_ channel: Channel, _ result: EventResult) -> Int {
+        Int(channel.rawValue) * EventResult.allCases.count + Int(result.rawValue)
     }
 
     /// The text exposition format.

@@ -18,28 +18,26 @@ extension LedgerWriter {
             }
             fingerprint = seen
         }
-        var applied: [(SaleEvent, EventOutcome)] = []
-        applied.reserveCapacity(job.lines.count)
         outcome.lines.reserveCapacity(job.lines.count)
-        for (index, line) in job.lines.enumerated() {
-            if let sku = line.sku, let item = catalogueItem(sku: sku) {
-                let key = ListingKey(channel: line.event.channel, listingID: line.event.listingID)
+        for index in job.lines.indices {
+            if let sku = job.lines[index].sku, let item = catalogueItem(sku: sku) {
+                let key = ListingKey(channel: job.lines[index].event.channel, listingID: job.lines[index].event.listingID)
                 if !ledger.isMapped(key), let replayed = autoMap(key, to: item, on: ledger, now: now, journal: &journal) {
                     outcome.autoMapped.append(key)
                     outcome.replayed += replayed
                 }
             }
-            let result = ledger.apply(validated: line.event, now: now)
+            let result = ledger.apply(validated: job.lines[index].event, now: now)
             if result.result == .invalid {
                 return .failure(InvalidJobError(index: index, problem: result.problem!))
             }
             outcome.lines.append(result)
-            applied.append((line.event, result))
         }
+        var adjusted: [(SaleEvent, EventOutcome)] = []
         for adjustment in job.adjustments {
             if let (event, result) = ledger.adjust(adjustment, now: now) {
                 outcome.adjustments.append(ReplayedEvent(event: event, outcome: result))
-                applied.append((event, result))
+                adjusted.append((event, result))
             } else {
                 outcome.adjustments.append(nil)
             }
@@ -48,7 +46,9 @@ extension LedgerWriter {
             stage.deliveries.append(
                 (fingerprint, "\(job.channel.name):\(id)", Int64(now) + configuration.deliveryRetentionSeconds))
         }
-        journal.events(applied, kind: job.channel.name)
+        // Lines, then edits, in one entry of the channel's kind.
+        journal.events(zip(job.lines.lazy.map(\.event), outcome.lines), kind: job.channel.name)
+        journal.events(adjusted, kind: job.channel.name)
         journal.events(outcome.replayed.map { ($0.event, $0.outcome) }, kind: "replay")
         return .success(.delivery(outcome))
     }

@@ -514,7 +514,18 @@ public final class LedgerWriter: Service, @unchecked Sendable {
         case (_, .listings(let replayed)):
             for item in replayed { metrics.countEvent(item.event.channel, item.outcome.result) }
         case (.delivery(let job), .delivery(let outcome)), (.lookupDone(_, let job), .delivery(let outcome)):
-            for (line, result) in zip(job.lines, outcome.lines) { metrics.countEvent(line.event.channel, result.result) }
+            // A delivery's lines are of its channel: one count per result.
+            var counts = ResultCounts()
+            for (line, result) in zip(job.lines, outcome.lines) {
+                if line.event.channel == job.channel {
+                    counts[result.result] += 1
+                } else {
+                    metrics.countEvent(line.event.channel, result.result)
+                }
+            }
+            for result in EventResult.allCases where counts[result] > 0 {
+                metrics.countEvent(job.channel, result, by: counts[result])
+            }
             for case let item? in outcome.adjustments { metrics.countEvent(item.event.channel, item.outcome.result) }
             for item in outcome.replayed { metrics.countEvent(item.event.channel, item.outcome.result) }
             if !outcome.autoMapped.isEmpty { metrics.autoMapped.increment(by: Int64(outcome.autoMapped.count)) }
