@@ -70,7 +70,8 @@ public final class LedgerWriter: Service, @unchecked Sendable {
 
     private struct Pending {
         var job: WriterJob
-        var continuation: CheckedContinuation<WriterOutcome, any Error>
+        /// Resumed exactly once: by `complete`, `refuse` or `failAll`.
+        var continuation: UnsafeContinuation<WriterOutcome, any Error>
         /// The event loop the caller asked from, if any: it is answered there.
         var loop: (any EventLoop)?
     }
@@ -134,7 +135,7 @@ public final class LedgerWriter: Service, @unchecked Sendable {
 
     /// Queues a job and waits until it is stored (or refused).
     public func submit(_ job: WriterJob) async throws -> WriterOutcome {
-        try await withCheckedThrowingContinuation { continuation in
+        try await withUnsafeThrowingContinuation { continuation in
             condition.lock()
             if stopping || finished {
                 condition.unlock()
@@ -348,7 +349,7 @@ public final class LedgerWriter: Service, @unchecked Sendable {
     /// batch: each request carries on where its connection is served, and the loops are woken
     /// once each rather than once per caller.
     private func answer(_ answers: some Sequence<(Pending, Result<WriterOutcome, any Error>)>) {
-        var groups: [(loop: any EventLoop, answers: [(CheckedContinuation<WriterOutcome, any Error>, Result<WriterOutcome, any Error>)])] = []
+        var groups: [(loop: any EventLoop, answers: [(UnsafeContinuation<WriterOutcome, any Error>, Result<WriterOutcome, any Error>)])] = []
         for (pending, result) in answers {
             guard let loop = pending.loop else {
                 pending.continuation.resume(with: result)
