@@ -257,14 +257,15 @@ public struct JSONScanner {
         // Most values follow their colon or comma at once or after one space.
         guard position < bytes.count, bytes[position] <= 0x20 else { return }
         // Indentation comes in runs (a line break and spaces): find its end a word at a time.
+        // Tabs and carriage returns stop the word scan; the byte loop below takes them.
         while position + 8 <= bytes.count {
             let word = loadWord(at: position)
             let space = Self.zeroBytes(word ^ Self.repeated(0x20)) | Self.zeroBytes(word ^ Self.repeated(0x0A))
-                | Self.zeroBytes(word ^ Self.repeated(0x0D)) | Self.zeroBytes(word ^ Self.repeated(0x09))
             let other = ~space & Self.repeated(0x80)
             if other != 0 {
                 position += other.trailingZeroBitCount >> 3
-                return
+                if bytes[position] > 0x20 { return }
+                break
             }
             position += 8
         }
