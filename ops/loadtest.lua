@@ -27,7 +27,7 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local secret, template, variants, base64chars
+local secret, template, variants, base64chars, round
 local mac, mac_length = ffi.new("unsigned char[32]"), ffi.new("unsigned int[1]")
 -- Ids above 2^53 as Shopify's are, built as text (Lua numbers are doubles).
 local order_base = "50000000"      -- order ids: 50000000 followed by 11 digits
@@ -56,6 +56,7 @@ end
 function init(args)
   secret = os.getenv("LOADTEST_SECRET")
   variants = tonumber(os.getenv("LOADTEST_VARIANTS") or "1000")
+  round = tonumber(os.getenv("LOADTEST_ROUND") or "0")
   base64chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
   local file = assert(io.open(os.getenv("LOADTEST_FIXTURE"), "rb"))
   local text = file:read("*a")
@@ -143,7 +144,8 @@ function request()
   end
   if #pending == 0 then
     orders = orders + 1
-    local order = orders * 64 + id         -- distinct across threads (up to 64 threads)
+    -- Distinct across threads (up to 64) and across the rounds of one load test.
+    local order = round * 1000000000 + orders * 64 + id
     if order % 40 == 0 then
       pending = { delivery(order, true), delivery(order, false) }
     elseif order % 20 == 0 then
