@@ -214,6 +214,25 @@ import Testing
         #expect(delivery.lines.count == (try read("orders/create", FixtureFiles.shopifyOrder)).lines.count)
     }
 
+    @Test func deepNestingIsRefusedNotFollowed() throws {
+        // A skipped value nested far deeper than any order is refused with an error, at any
+        // depth past the limit, without a stack that grows with it.
+        for depth in [JSONScanner.maxDepth + 1, 100_000] {
+            let deep = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+            do {
+                _ = try read("orders/create", "{\"note_attributes\": \(deep), \"id\": 1}")
+                Issue.record("depth \(depth): read without an error")
+            } catch let error as PayloadError {
+                #expect(error.code == .invalidJSON, "depth \(depth): \(error)")
+            }
+        }
+        // Nesting up to the limit is read past.
+        let depth = JSONScanner.maxDepth - 2
+        let nested = String(repeating: "{\"a\": [", count: depth / 2) + String(repeating: "]}", count: depth / 2)
+        let delivery = try read("orders/create", FixtureFiles.shopifyOrder.replacingFirst("{", with: "{\"note_attributes\": \(nested), "))
+        #expect(delivery.lines.count == (try read("orders/create", FixtureFiles.shopifyOrder)).lines.count)
+    }
+
     @Test func longSkippedStringsAreReadPastWordByWord() throws {
         // Skipped strings and white space are passed eight bytes at a time: a quote, a backslash
         // or a control character must be caught at whatever offset in a word it falls.

@@ -35,6 +35,10 @@ public struct JSONScanner {
         }
     }
 
+    /// Objects and arrays nest at most this deep; a deeper document is refused rather than read
+    /// with a stack that grows with it.
+    public static let maxDepth = 512
+
     public init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
     }
@@ -47,6 +51,7 @@ public struct JSONScanner {
         skipSpace()
         if consumeLiteral("null") { return }
         guard peek() == UInt8(ascii: "{") else { throw typeError("an object") }
+        guard path.count < Self.maxDepth else { throw syntaxError("objects and arrays nest deeper than \(Self.maxDepth) levels") }
         position += 1
         skipSpace()
         if peek() == UInt8(ascii: "}") {
@@ -81,6 +86,7 @@ public struct JSONScanner {
         skipSpace()
         if consumeLiteral("null") { return }
         guard peek() == UInt8(ascii: "[") else { throw typeError("an array") }
+        guard path.count < Self.maxDepth else { throw syntaxError("objects and arrays nest deeper than \(Self.maxDepth) levels") }
         position += 1
         skipSpace()
         if peek() == UInt8(ascii: "]") {
@@ -336,19 +342,16 @@ public struct JSONScanner {
     /// anywhere) for anything `skipTracked()` might refuse, and for keys with escapes or control
     /// characters.
     private mutating func quickSkip() -> Bool {
-        skipSpace()
-        guard position < bytes.count else { return false }
-        switch bytes[position] {
-        case UInt8(ascii: "{"):
-            position += 1
+        // One loop, no recursion: bit `d` of `objects` says whether the container at depth d + 1
+        // is an object. Deeper than 64 levels, the careful reader takes over.
+        var objects: UInt64 = 0
+        var depth = 0
+        var atKey = false
+        while true {
             skipSpace()
-            if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
-                position += 1
-                return true
-            }
-            while true {
-                skipSpace()
-                guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return false }
+            guard position < bytes.count else { return false }
+            if atKey {
+                guard bytes[position] == UInt8(ascii: "\"") else { return false }
                 position += 1
                 skipPlainStringBytes()
                 guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return false }
@@ -356,60 +359,64 @@ public struct JSONScanner {
                 skipSpace()
                 guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return false }
                 position += 1
-                guard quickSkip() else { return false }
-                skipSpace()
-                guard position < bytes.count else { return false }
-                switch bytes[position] {
-                case UInt8(ascii: ","): position += 1
-                case UInt8(ascii: "}"):
-                    position += 1
-                    return true
-                default: return false
-                }
+                atKey = false
+                continue
             }
-        case UInt8(ascii: "["):
-            position += 1
-            skipSpace()
-            if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+            // A value.
+            switch bytes[position] {
+            case UInt8(ascii: "\""):
                 position += 1
-                return true
+                stringEnd: while true {
+                    skipPlainStringBytes()
+                    guard position < bytes.count else { return false }
+                    switch bytes[position] {
+                    case UInt8(ascii: "\""):
+                        position += 1
+                        break stringEnd
+                    case UInt8(ascii: "\\"): position += 2
+                    default: return false
+                    }
+                }
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                let isObject = bytes[position] == UInt8(ascii: "{")
+                position += 1
+                skipSpace()
+                if position < bytes.count, bytes[position] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    position += 1
+                } else {
+                    guard depth < 64 else { return false }
+                    if isObject { objects |= 1 << UInt64(depth) } else { objects &= ~(1 << UInt64(depth)) }
+                    depth += 1
+                    atKey = isObject
+                    continue
+                }
+            case UInt8(ascii: "t"): guard consumeLiteral("true") else { return false }
+            case UInt8(ascii: "f"): guard consumeLiteral("false") else { return false }
+            case UInt8(ascii: "n"): guard consumeLiteral("null") else { return false }
+            default:
+                let start = position
+                do {
+                    try skipNumber()
+                } catch {
+                    position = start
+                    return false
+                }
             }
+            // The value ended: close the containers that end here, then go on to the next value.
             while true {
-                guard quickSkip() else { return false }
+                if depth == 0 { return true }
                 skipSpace()
                 guard position < bytes.count else { return false }
-                switch bytes[position] {
-                case UInt8(ascii: ","): position += 1
-                case UInt8(ascii: "]"):
+                let inObject = objects & (1 << UInt64(depth - 1)) != 0
+                let byte = bytes[position]
+                if byte == UInt8(ascii: ",") {
                     position += 1
-                    return true
-                default: return false
+                    atKey = inObject
+                    break
                 }
-            }
-        case UInt8(ascii: "\""):
-            position += 1
-            while true {
-                skipPlainStringBytes()
-                guard position < bytes.count else { return false }
-                switch bytes[position] {
-                case UInt8(ascii: "\""):
-                    position += 1
-                    return true
-                case UInt8(ascii: "\\"): position += 2
-                default: return false
-                }
-            }
-        case UInt8(ascii: "t"): return consumeLiteral("true")
-        case UInt8(ascii: "f"): return consumeLiteral("false")
-        case UInt8(ascii: "n"): return consumeLiteral("null")
-        default:
-            let start = position
-            do {
-                try skipNumber()
-                return true
-            } catch {
-                position = start
-                return false
+                guard byte == (inObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) else { return false }
+                position += 1
+                depth -= 1
             }
         }
     }
