@@ -179,7 +179,7 @@ public enum ShopifyWebhook {
             let stamp = createdAt ?? processedAt
             let version = stamp.flatMap(SourceVersion.parseTimestamp) ?? fallbackVersion
             for (index, line) in lines.enumerated() {
-                let path = "\(prefix)refund_line_items[\(index)]"
+                var path: String { "\(prefix)refund_line_items[\(index)]" }
                 guard let id = line.id else { throw PayloadError(field: path + ".id", message: "\(path).id is required") }
                 guard let lineItemID = line.lineItemID ?? line.lineItem?.id else {
                     throw PayloadError(field: path + ".line_item_id", message: "\(path).line_item_id is required")
@@ -261,11 +261,13 @@ public enum ShopifyWebhook {
                     }
                 }
             }
+            // Refund lines that do not embed their line item find it here.
             var byID: [String: LineItem] = [:]
             for (index, line) in lineItems.enumerated() {
-                let path = "line_items[\(index)]"
+                // Made only for an error: most lines have none.
+                var path: String { "line_items[\(index)]" }
                 guard let lineID = line.id else { throw PayloadError(field: path + ".id", message: "\(path).id is required") }
-                byID[lineID] = line
+                if !refunds.isEmpty { byID[lineID] = line }
                 guard let ordered = line.quantity else {
                     throw PayloadError(field: path + ".quantity", message: "\(path).quantity is required")
                 }
@@ -376,8 +378,9 @@ public enum ShopifyWebhook {
         }
     }
 
-    static func check(_ event: SaleEvent, path: String) throws(PayloadError) {
+    static func check(_ event: SaleEvent, path: @autoclosure () -> String) throws(PayloadError) {
         if let problem = event.validate(allowingReleases: true) {
+            let path = path()
             let field: String
             switch problem.field {
             case "order_id": field = "id"
