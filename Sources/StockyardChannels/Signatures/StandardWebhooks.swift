@@ -76,7 +76,7 @@ public enum StandardWebhooks {
             hmac.update(data: body)
             let expected = hmac.finalize()
             for mac in macs {
-                let matches = constantTimeEquals(expected, mac)
+                let matches = WebhookSignature.constantTimeEquals(expected, mac)
                 valid = valid || matches
             }
         }
@@ -89,15 +89,5 @@ public enum StandardWebhooks {
         hmac.update(data: Array("\(id).\(timestamp).".utf8))
         hmac.update(data: body)
         return "v1," + Data(hmac.finalize()).base64EncodedString()
-    }
-
-    /// Compares a computed MAC with received bytes without stopping at the first difference.
-    private static func constantTimeEquals(_ computed: HashedAuthenticationCode<SHA256>, _ received: [UInt8]) -> Bool {
-        guard received.count == SHA256.byteCount else { return false }
-        var difference: UInt8 = 0
-        computed.withUnsafeBytes { bytes in
-            for index in 0..<received.count { difference |= bytes[index] ^ received[index] }
-        }
-        return difference == 0
     }
 }

@@ -31,12 +31,7 @@ public struct WebhookSecret: Sendable {
 
     /// Whether `mac` is the HMAC-SHA256 of `body` under this secret, compared in constant time.
     public func isValid(mac: [UInt8], for body: UnsafeRawBufferPointer) -> Bool {
-        guard mac.count == SHA256.byteCount else { return false }
-        return authenticationCode(for: body).withUnsafeBytes { expected in
-            var difference: UInt8 = 0
-            for index in 0..<SHA256.byteCount { difference |= expected[index] ^ mac[index] }
-            return difference == 0
-        }
+        WebhookSignature.constantTimeEquals(authenticationCode(for: body), mac)
     }
 
     /// The HMAC-SHA256 of `body` under this secret.
@@ -138,6 +133,16 @@ public enum WebhookSignature {
             valid = valid || matches
         }
         return valid
+    }
+
+    /// Compares a computed MAC with received bytes without stopping at the first difference.
+    static func constantTimeEquals(_ computed: some ContiguousBytes, _ received: [UInt8]) -> Bool {
+        computed.withUnsafeBytes { bytes in
+            guard bytes.count == received.count else { return false }
+            var difference: UInt8 = 0
+            for index in 0..<received.count { difference |= bytes[index] ^ received[index] }
+            return difference == 0
+        }
     }
 
     private static func anyValid(_ mac: [UInt8], body: UnsafeRawBufferPointer, secrets: [WebhookSecret]) -> Bool {

@@ -151,19 +151,20 @@ extension StockyardAPI {
             throw APIError(
                 .badRequest, APIError.Code(error.code.rawValue), "\(error.message) (kept as dead letter \(id))", field: error.field)
         }
-        return try await store(delivery, context: context, resolving: deadLetter, input: { input })
-    }
-
-    /// Stores what a webhook that was read asks of the ledger and answers it. `input` makes the
-    /// webhook as received, for a line the ledger refuses (kept as a dead letter).
-    func store(
-        _ delivery: ChannelDelivery, context: BasicRequestContext, resolving deadLetter: String?, input: () -> WebhookInput
-    ) async throws -> Response {
-        let channel = delivery.channel.name
         if deadLetter == nil, let id = delivery.deliveryID, writer.inbox.seen(channel: delivery.channel, deliveryID: id) {
             metrics.countWebhook(channel, .duplicateDelivery)
             return deliveryResponse(delivery, outcome: DeliveryOutcome(duplicateDelivery: true))
         }
+        return try await store(delivery, context: context, resolving: deadLetter, input: { input })
+    }
+
+    /// Stores what a webhook that was read asks of the ledger and answers it; its callers have
+    /// answered a delivery id stored lately already. `input` makes the webhook as received, for
+    /// a line the ledger refuses (kept as a dead letter).
+    func store(
+        _ delivery: ChannelDelivery, context: BasicRequestContext, resolving deadLetter: String?, input: () -> WebhookInput
+    ) async throws -> Response {
+        let channel = delivery.channel.name
         switch delivery.kind {
         case .ignored, .informational:
             metrics.countWebhook(channel, delivery.kind == .ignored ? .ignored : .informational)
