@@ -7,6 +7,11 @@
 -- first line to 0 units, and every 40th sends that update before the creation (reordering).
 -- Each thread counts the units its sent deliveries leave held per variant; done() writes the
 -- totals to LOADTEST_EXPECTED for the stock check, and prints answers by status and result.
+--
+-- With LOADTEST_RATE set (requests/s over all LOADTEST_THREADS threads), requests leave on a
+-- schedule instead of as fast as answers come back: each thread draws send times with exponential
+-- gaps (Poisson arrivals, as webhooks from many shops arrive) and a connection that is free waits
+-- for the next one. Latency is then measured at that load rather than at saturation.
 
 local ffi = require("ffi")
 ffi.cdef [[
@@ -16,6 +21,28 @@ ffi.cdef [[
                       const unsigned char *d, size_t n, unsigned char *md, unsigned int *md_len);
 ]]
 local crypto = ffi.load("crypto")
+
+local pace_rate = tonumber(os.getenv("LOADTEST_RATE") or "0")
+if pace_rate > 0 then
+  ffi.cdef [[
+    typedef struct { long tv_sec; long tv_nsec; } loadtest_timespec;
+    int clock_gettime(int clock, loadtest_timespec *now);
+  ]]
+  local now_spec = ffi.new("loadtest_timespec")
+  local function now_ms()
+    ffi.C.clock_gettime(1, now_spec)  -- CLOCK_MONOTONIC
+    return tonumber(now_spec.tv_sec) * 1000 + tonumber(now_spec.tv_nsec) / 1e6
+  end
+  local mean_gap_ms = 1000 * tonumber(os.getenv("LOADTEST_THREADS") or "1") / pace_rate
+  local due
+  -- wrk asks before each request how many milliseconds to wait: the time left to the next send
+  -- time of this thread's schedule (none when the schedule is behind).
+  function delay()
+    local now = now_ms()
+    due = math.max(due or now, now - 1000) + -math.log(1 - math.random()) * mean_gap_ms
+    return math.max(0, math.floor(due - now + 0.5))
+  end
+end
 
 local threads = {}
 local counter = 0
