@@ -6,6 +6,9 @@ import StockyardCore
 public struct RedisKeys: Sendable {
     public let prefix: String
     public let shardCount: Int
+    /// Key names are made once: every batch names dozens of them.
+    private let lineKeys: [String]
+    private let stockKeys: [String]
 
     /// Shards fixed for the life of a store: the layout depends on it.
     public static let defaultShardCount = 64
@@ -15,33 +18,49 @@ public struct RedisKeys: Sendable {
     public init(prefix: String, shardCount: Int = RedisKeys.defaultShardCount) {
         self.prefix = prefix
         self.shardCount = shardCount
+        self.lineKeys = (0..<shardCount).map { "\(prefix):{s\($0)}:lines" }
+        self.stockKeys = (0..<shardCount).map { "\(prefix):{s\($0)}:stock" }
+        self.consumptions = "\(prefix):{c}:consumptions"
+        self.listings = "\(prefix):{c}:listings"
+        self.rules = "\(prefix):{c}:rules"
+        self.parked = "\(prefix):{c}:parked"
+        self.conflicts = "\(prefix):{c}:conflicts"
+        self.journal = "\(prefix):{c}:journal"
+        self.meta = "\(prefix):{c}:meta"
+        self.deliveries = "\(prefix):{c}:deliveries"
+        self.deadLetters = "\(prefix):{c}:dead-letters"
+        self.items = "\(prefix):{c}:items"
+        self.lookups = "\(prefix):{c}:lookups"
+        self.zohoBatches = "\(prefix):{c}:zoho:batches"
+        self.zohoCalls = "\(prefix):{c}:zoho:calls"
+        self.zohoToken = "\(prefix):{c}:zoho:token"
     }
 
-    public func lines(shard: Int) -> String { "\(prefix):{s\(shard)}:lines" }
-    public func stock(shard: Int) -> String { "\(prefix):{s\(shard)}:stock" }
-    public var consumptions: String { "\(prefix):{c}:consumptions" }
-    public var listings: String { "\(prefix):{c}:listings" }
-    public var rules: String { "\(prefix):{c}:rules" }
-    public var parked: String { "\(prefix):{c}:parked" }
-    public var conflicts: String { "\(prefix):{c}:conflicts" }
-    public var journal: String { "\(prefix):{c}:journal" }
-    public var meta: String { "\(prefix):{c}:meta" }
+    public func lines(shard: Int) -> String { lineKeys[shard] }
+    public func stock(shard: Int) -> String { stockKeys[shard] }
+    public let consumptions: String
+    public let listings: String
+    public let rules: String
+    public let parked: String
+    public let conflicts: String
+    public let journal: String
+    public let meta: String
     /// Channel delivery ids seen lately (sorted set scored by expiry, seconds).
-    public var deliveries: String { "\(prefix):{c}:deliveries" }
+    public let deliveries: String
     /// Webhook bodies that could not be read, kept for a person (hash by id).
-    public var deadLetters: String { "\(prefix):{c}:dead-letters" }
+    public let deadLetters: String
     /// The item catalogue: item id to SKU and default locations (hash).
-    public var items: String { "\(prefix):{c}:items" }
+    public let items: String
     /// Notifications waiting for a look-up of their order in the channel's API (hash by job id).
-    public var lookups: String { "\(prefix):{c}:lookups" }
+    public let lookups: String
     /// Zoho batches sealed and not yet settled (hash by batch id).
-    public var zohoBatches: String { "\(prefix):{c}:zoho:batches" }
+    public let zohoBatches: String
     /// Times of recent Zoho calls (sorted set, milliseconds), so a restart keeps the per-minute limit.
-    public var zohoCalls: String { "\(prefix):{c}:zoho:calls" }
+    public let zohoCalls: String
     /// Zoho calls made on one day of the organization (counter).
     public func zohoDay(_ day: Int) -> String { "\(prefix):{c}:zoho:day:\(day)" }
     /// The cached Zoho access token (string).
-    public var zohoToken: String { "\(prefix):{c}:zoho:token" }
+    public let zohoToken: String
     /// A marketplace's cached access token (string), by name (`ebay:app`, `ebay:user`, `etsy`).
     public func channelToken(_ name: String) -> String { "\(prefix):{c}:\(name):token" }
 

@@ -267,11 +267,12 @@ extension StockyardAPI {
         json.raw(",\"lines\":[")
         if let outcome, !outcome.duplicateDelivery {
             var first = true
-            for (line, result) in zip(delivery.lines, outcome.lines) {
+            for index in 0..<min(delivery.lines.count, outcome.lines.count) {
                 if !first { json.raw(",") }
                 first = false
-                writeLine(line.event, result: result.result.name, into: &json)
-                counts[result.result] += 1
+                let result = outcome.lines[index].result
+                writeLine(delivery.lines[index].event, result: result.name, into: &json)
+                counts[result] += 1
             }
             for (adjustment, result) in zip(delivery.adjustments, outcome.adjustments) {
                 if !first { json.raw(",") }

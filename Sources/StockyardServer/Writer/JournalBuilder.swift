@@ -1,3 +1,4 @@
+import StockyardChannels
 import StockyardCore
 import StockyardRedis
 
@@ -10,21 +11,31 @@ struct JournalBuilder {
     mutating func events<S: Sequence>(_ events: S, kind: String) where S.Element == (SaleEvent, EventOutcome) {
         var body: [UInt8] = []
         body.reserveCapacity(events.underestimatedCount * 64)
-        for (event, outcome) in events {
-            appendField(&body, event.channel.name)
-            appendField(&body, event.listingID)
-            appendField(&body, event.orderID)
-            appendField(&body, event.lineID)
-            appendDecimal(&body, event.quantity)
-            body.append(0x09)
-            appendDecimal(&body, event.version)
-            body.append(0x09)
-            body.append(contentsOf: (event.locationID ?? "-").utf8)
-            body.append(0x09)
-            body.append(contentsOf: outcome.result.name.utf8)
-            body.append(0x0A)
-        }
+        for (event, outcome) in events { appendEvent(&body, event, outcome) }
         add(kind, body)
+    }
+
+    /// The same for a delivery's lines and their outcomes, read where they lie.
+    mutating func events(_ lines: [ChannelLine], _ outcomes: [EventOutcome], kind: String) {
+        var body: [UInt8] = []
+        body.reserveCapacity(outcomes.count * 64)
+        for index in 0..<min(lines.count, outcomes.count) { appendEvent(&body, lines[index].event, outcomes[index]) }
+        add(kind, body)
+    }
+
+    private func appendEvent(_ body: inout [UInt8], _ event: SaleEvent, _ outcome: EventOutcome) {
+        appendField(&body, event.channel.name)
+        appendField(&body, event.listingID)
+        appendField(&body, event.orderID)
+        appendField(&body, event.lineID)
+        appendDecimal(&body, event.quantity)
+        body.append(0x09)
+        appendDecimal(&body, event.version)
+        body.append(0x09)
+        body.append(contentsOf: (event.locationID ?? "-").utf8)
+        body.append(0x09)
+        body.append(contentsOf: outcome.result.name.utf8)
+        body.append(0x0A)
     }
 
     /// `channel listing target locations` per listing map.

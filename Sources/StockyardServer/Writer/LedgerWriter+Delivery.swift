@@ -47,7 +47,7 @@ extension LedgerWriter {
                 (fingerprint, "\(job.channel.name):\(id)", Int64(now) + configuration.deliveryRetentionSeconds))
         }
         // Lines, then edits, in one entry of the channel's kind.
-        journal.events(zip(job.lines.lazy.map(\.event), outcome.lines), kind: job.channel.name)
+        journal.events(job.lines, outcome.lines, kind: job.channel.name)
         journal.events(adjusted, kind: job.channel.name)
         journal.events(outcome.replayed.map { ($0.event, $0.outcome) }, kind: "replay")
         return .success(.delivery(outcome))

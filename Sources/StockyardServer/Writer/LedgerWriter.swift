@@ -516,12 +516,15 @@ public final class LedgerWriter: Service, @unchecked Sendable {
             for item in replayed { metrics.countEvent(item.event.channel, item.outcome.result) }
         case (.delivery(let job), .delivery(let outcome)), (.lookupDone(_, let job), .delivery(let outcome)):
             // A delivery's lines are of its channel: one count per result.
+            // By index: the lines are read where they lie, not copied out.
             var counts = ResultCounts()
-            for (line, result) in zip(job.lines, outcome.lines) {
-                if line.event.channel == job.channel {
-                    counts[result.result] += 1
+            for index in 0..<min(job.lines.count, outcome.lines.count) {
+                let channel = job.lines[index].event.channel
+                let result = outcome.lines[index].result
+                if channel == job.channel {
+                    counts[result] += 1
                 } else {
-                    metrics.countEvent(line.event.channel, result.result)
+                    metrics.countEvent(channel, result)
                 }
             }
             for result in EventResult.allCases where counts[result] > 0 {
