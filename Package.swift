@@ -52,12 +52,14 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(name: "CStockyardCurlShim", dependencies: ["CCurl"]),
+        .target(name: "CStockyardRedisShim", dependencies: ["CHiredis"]),
 
         // Redis persistence over hiredis.
         .target(
             name: "StockyardRedis",
             dependencies: [
                 "CHiredis",
+                "CStockyardRedisShim",
                 "StockyardCore",
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,4 +1,5 @@
 import CHiredis
+import CStockyardRedisShim
 
 /// One blocking connection to Redis over hiredis.
 ///
@@ -7,6 +8,8 @@ import CHiredis
 public final class RedisConnection {
     private var context: UnsafeMutablePointer<redisContext>?
     public let configuration: RedisConfiguration
+    /// Commands in Redis's protocol, made here and handed to hiredis in one piece.
+    private var outgoing: [UInt8] = []
 
     /// Connects, authenticates and selects the database.
     public init(configuration: RedisConfiguration) throws(RedisError) {
@@ -104,39 +107,71 @@ public final class RedisConnection {
         try visit(raw!.assumingMemoryBound(to: redisReply.self))
     }
 
+    /// Reads the next reply of commands queued with `send(_:)` as a summary: its type and its
+    /// first error, without building a reply object. For replies that are only checked.
+    public func readSummary() throws(RedisError) -> RedisReplySummary {
+        guard let context else { throw RedisError(.connection, "the connection is closed") }
+        var summary = stockyard_reply_summary()
+        if stockyard_redis_read_summary(context, &summary) != REDIS_OK {
+            let message = Self.errorString(context)
+            close()
+            throw RedisError(.io, message, outcomeKnown: false)
+        }
+        var error: String?
+        if summary.errors > 0 {
+            error = withUnsafeBytes(of: summary.error) { bytes in
+                String(decoding: bytes.prefix(summary.error_length), as: UTF8.self)
+            }
+        }
+        return RedisReplySummary(type: summary.type, elements: Int(summary.elements), errors: Int(summary.errors), error: error)
+    }
+
+    /// Writes the buffer's commands in Redis's protocol (`*<count>`, then `$<length>` and the
+    /// bytes of each argument) and queues them on the context in one piece.
     private func append(_ buffer: RedisCommandBuffer, to context: UnsafeMutablePointer<redisContext>) throws(RedisError) {
-        var failed = false
+        guard !buffer.isEmpty else { return }
+        outgoing.removeAll(keepingCapacity: true)
+        outgoing.reserveCapacity(buffer.bytes.count + buffer.argumentEnds.count * 16 + buffer.commandCount * 8)
         buffer.bytes.withUnsafeBufferPointer { bytes in
-            let base = UnsafeRawPointer(bytes.baseAddress) ?? UnsafeRawPointer(bitPattern: 1)!
-            var argv: [UnsafePointer<CChar>?] = []
-            var lengths: [Int] = []
             var argumentIndex = 0
             var start = 0
             for count in buffer.argumentCounts {
-                argv.removeAll(keepingCapacity: true)
-                lengths.removeAll(keepingCapacity: true)
+                appendHeader(UInt8(ascii: "*"), count)
                 for _ in 0..<count {
                     let end = buffer.argumentEnds[argumentIndex]
-                    argv.append((base + start).assumingMemoryBound(to: CChar.self))
-                    lengths.append(end - start)
+                    appendHeader(UInt8(ascii: "$"), end - start)
+                    outgoing.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
+                    outgoing.append(0x0D)
+                    outgoing.append(0x0A)
                     start = end
                     argumentIndex += 1
                 }
-                let status = argv.withUnsafeMutableBufferPointer { argvBuffer in
-                    lengths.withUnsafeBufferPointer { lengthBuffer in
-                        redisAppendCommandArgv(context, Int32(count), argvBuffer.baseAddress, lengthBuffer.baseAddress)
-                    }
-                }
-                if status != REDIS_OK {
-                    failed = true
-                    return
-                }
             }
         }
-        if failed {
+        let status = outgoing.withUnsafeBytes { bytes in
+            redisAppendFormattedCommand(context, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)
+        }
+        // Keep the room of an ordinary batch, not of the largest one ever sent.
+        if outgoing.capacity > 1 << 20 { outgoing = [] }
+        if status != REDIS_OK {
             close()
             throw RedisError(.io, "cannot queue commands", outcomeKnown: true)
         }
+    }
+
+    /// `*12\r\n` or `$5\r\n`.
+    private func appendHeader(_ kind: UInt8, _ value: Int) {
+        outgoing.append(kind)
+        var divisor = 1
+        while divisor <= value / 10 { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            outgoing.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
+        outgoing.append(0x0D)
+        outgoing.append(0x0A)
     }
 
     /// Closes the connection.
@@ -160,6 +195,35 @@ extension timeval {
     init(seconds: Double) {
         let whole = Int(seconds)
         self.init(tv_sec: whole, tv_usec: Int((seconds - Double(whole)) * 1_000_000))
+    }
+}
+
+/// A reply read as a summary (`RedisConnection.readSummary()`).
+public struct RedisReplySummary: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        case string, status, error, integer, array, null
+    }
+
+    public var kind: Kind
+    /// Elements of an array reply.
+    public var elements: Int
+    /// Error replies in it: the reply itself, or elements of an array.
+    public var errors: Int
+    /// The first error's text (at most 255 bytes of it).
+    public var error: String?
+
+    init(type: Int32, elements: Int, errors: Int, error: String?) {
+        switch type {
+        case REDIS_REPLY_STRING: kind = .string
+        case REDIS_REPLY_STATUS: kind = .status
+        case REDIS_REPLY_ERROR: kind = .error
+        case REDIS_REPLY_INTEGER: kind = .integer
+        case REDIS_REPLY_ARRAY: kind = .array
+        default: kind = .null
+        }
+        self.elements = elements
+        self.errors = errors
+        self.error = error
     }
 }
 

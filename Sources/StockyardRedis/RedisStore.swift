@@ -56,26 +56,20 @@ public final class RedisStore {
     }
 
     /// Reads the outcome of a buffer sent with `send(_:)` and checks that Redis applied it.
+    /// Replies are only checked, so they are read as summaries: no reply objects.
     public func awaitCommit(_ buffer: RedisCommandBuffer) throws(RedisError) {
         if buffer.commandCount <= 2 { return }
         var failure: RedisError?
         for index in 0..<buffer.commandCount {
-            try connection.readReply { reply throws(RedisError) in
-                let type = Int32(reply.pointee.type)
-                if index == buffer.commandCount - 1 {
-                    if type != REDIS_REPLY_ARRAY {
-                        let message = type == REDIS_REPLY_ERROR ? RedisReply(reply).text ?? "" : "EXEC did not run"
-                        failure = RedisError(.server, "transaction failed: \(message)")
-                        return
-                    }
-                    for element in 0..<Int(reply.pointee.elements)
-                    where Int32(reply.pointee.element[element]!.pointee.type) == REDIS_REPLY_ERROR {
-                        failure = RedisError(
-                            .server, "command failed in transaction: \(RedisReply(reply.pointee.element[element]!).text ?? "")")
-                    }
-                } else if type == REDIS_REPLY_ERROR, failure == nil {
-                    failure = RedisError(.server, RedisReply(reply).text ?? "error")
+            let reply = try connection.readSummary()
+            if index == buffer.commandCount - 1 {
+                if reply.kind != .array {
+                    failure = RedisError(.server, "transaction failed: \(reply.error ?? "EXEC did not run")")
+                } else if let error = reply.error {
+                    failure = RedisError(.server, "command failed in transaction: \(error)")
                 }
+            } else if let error = reply.error, failure == nil {
+                failure = RedisError(.server, error)
             }
         }
         if let failure { throw failure }
