@@ -8,8 +8,6 @@ import CStockyardRedisShim
 public final class RedisConnection {
     private var context: UnsafeMutablePointer<redisContext>?
     public let configuration: RedisConfiguration
-    /// Commands in Redis's protocol, made here and handed to hiredis in one piece.
-    private var outgoing: [UInt8] = []
 
     /// Connects, authenticates and selects the database.
     public init(configuration: RedisConfiguration) throws(RedisError) {
@@ -130,48 +128,78 @@ public final class RedisConnection {
     /// bytes of each argument) and queues them on the context in one piece.
     private func append(_ buffer: RedisCommandBuffer, to context: UnsafeMutablePointer<redisContext>) throws(RedisError) {
         guard !buffer.isEmpty else { return }
-        outgoing.removeAll(keepingCapacity: true)
-        outgoing.reserveCapacity(buffer.bytes.count + buffer.argumentEnds.count * 16 + buffer.commandCount * 8)
-        buffer.bytes.withUnsafeBufferPointer { bytes in
-            var argumentIndex = 0
-            var start = 0
-            for count in buffer.argumentCounts {
-                appendHeader(UInt8(ascii: "*"), count)
-                for _ in 0..<count {
-                    let end = buffer.argumentEnds[argumentIndex]
-                    appendHeader(UInt8(ascii: "$"), end - start)
-                    outgoing.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
-                    outgoing.append(0x0D)
-                    outgoing.append(0x0A)
-                    start = end
-                    argumentIndex += 1
-                }
+        // The exact size first, then one pass that writes it.
+        var size = 0
+        var start = 0
+        var argumentIndex = 0
+        for count in buffer.argumentCounts {
+            size += Self.headerSize(count)
+            for _ in 0..<count {
+                let end = buffer.argumentEnds[argumentIndex]
+                size += Self.headerSize(end - start) + (end - start) + 2
+                start = end
+                argumentIndex += 1
             }
         }
-        let status = outgoing.withUnsafeBytes { bytes in
+        let formatted = [UInt8](unsafeUninitializedCapacity: size) { out, initialized in
+            buffer.bytes.withUnsafeBufferPointer { bytes in
+                var position = 0
+                var start = 0
+                var argumentIndex = 0
+                for count in buffer.argumentCounts {
+                    Self.putHeader(UInt8(ascii: "*"), count, into: out, at: &position)
+                    for _ in 0..<count {
+                        let end = buffer.argumentEnds[argumentIndex]
+                        Self.putHeader(UInt8(ascii: "$"), end - start, into: out, at: &position)
+                        if end > start {
+                            (out.baseAddress! + position).update(from: bytes.baseAddress! + start, count: end - start)
+                            position += end - start
+                        }
+                        out[position] = 0x0D
+                        out[position + 1] = 0x0A
+                        position += 2
+                        start = end
+                        argumentIndex += 1
+                    }
+                }
+                precondition(position == size, "Redis command size miscounted")
+            }
+            initialized = size
+        }
+        let status = formatted.withUnsafeBytes { bytes in
             redisAppendFormattedCommand(context, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)
         }
-        // Keep the room of an ordinary batch, not of the largest one ever sent.
-        if outgoing.capacity > 1 << 20 { outgoing = [] }
         if status != REDIS_OK {
             close()
             throw RedisError(.io, "cannot queue commands", outcomeKnown: true)
         }
     }
 
-    /// `*12\r\n` or `$5\r\n`.
-    private func appendHeader(_ kind: UInt8, _ value: Int) {
-        outgoing.append(kind)
-        var divisor = 1
-        while divisor <= value / 10 { divisor *= 10 }
+    /// Bytes of `*12\r\n` or `$5\r\n` for a value.
+    private static func headerSize(_ value: Int) -> Int {
+        var digits = 1
         var rest = value
-        while divisor > 0 {
-            outgoing.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
         }
-        outgoing.append(0x0D)
-        outgoing.append(0x0A)
+        return digits + 3
+    }
+
+    /// Writes `*12\r\n` or `$5\r\n` at `position` and moves past it.
+    private static func putHeader(_ kind: UInt8, _ value: Int, into out: UnsafeMutableBufferPointer<UInt8>, at position: inout Int) {
+        let end = position + headerSize(value)
+        out[position] = kind
+        var index = end - 3
+        var rest = value
+        repeat {
+            out[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+            index -= 1
+        } while index > position
+        out[end - 2] = 0x0D
+        out[end - 1] = 0x0A
+        position = end
     }
 
     /// Closes the connection.
