@@ -7,9 +7,15 @@ public final class BlockingWorker: @unchecked Sendable {
     private var work: [() -> Void] = []
     private var stopped = false
 
+    /// `name` names the thread for `top -H`, `perf` and `/proc`; Linux keeps its first 15 bytes.
     public init(name: String) {
-        let thread = Thread { [self] in self.loop() }
-        thread.name = name
+        let shown = String(decoding: name.utf8.prefix(15), as: UTF8.self)
+        let thread = Thread { [self] in
+            // Named from inside: a name given before `start()` does not reach the system's
+            // thread on Linux.
+            Thread.current.name = shown
+            self.loop()
+        }
         thread.start()
     }
 

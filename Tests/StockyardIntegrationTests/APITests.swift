@@ -24,6 +24,18 @@ import Testing
         #expect(listings.status == 200)
     }
 
+    @Test func serviceThreadsAreNamedForOperators() throws {
+        // `top -H`, `perf` and `/proc` show the writer and the blocking workers under names of
+        // their own, not the name of the thread that started them. Linux keeps at most 15 bytes.
+        let pid = try #require(service.processIdentifier)
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")
+        let names = tasks.compactMap { try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/comm", encoding: .utf8) }
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        #expect(names.filter { $0 == "ledger-writer" }.count == 1, "threads: \(names)")
+        // The thread of blocking calls for marketplace tokens, named as given.
+        #expect(names.contains("token-cache"), "threads: \(names)")
+    }
+
     @Test func upsertsAndReads() throws {
         let first = try api.postEvents([
             saleEvent(listing: "V-1", order: "1001", line: "1", quantity: 3, version: "2026-11-23T10:00:00Z"),

@@ -12,7 +12,7 @@ final class MarketplaceCaller<Client>: Sendable {
     private let workers: [(worker: BlockingWorker, box: Box)]
 
     init(name: String, threads: Int, make: () -> Client) {
-        workers = (0..<max(1, threads)).map { (BlockingWorker(name: "stockyard-\(name)-\($0)"), Box(make())) }
+        workers = (0..<max(1, threads)).map { (BlockingWorker(name: "\(name)-\($0)"), Box(make())) }
     }
 
     var threads: Int { workers.count }

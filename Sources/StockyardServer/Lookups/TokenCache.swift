@@ -16,7 +16,7 @@ final class TokenCache: Sendable {
     }
 
     private let redis: RedisConfiguration
-    private let worker = BlockingWorker(name: "stockyard-token-cache")
+    private let worker = BlockingWorker(name: "token-cache")
     private let resources = Resources()
 
     init(redis: RedisConfiguration) {

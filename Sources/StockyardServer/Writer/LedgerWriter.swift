@@ -115,8 +115,12 @@ public final class LedgerWriter: Service, @unchecked Sendable {
 
     /// Runs the writer until graceful shutdown, then stores what is queued and stops.
     public func run() async throws {
-        let thread = Thread { [self] in self.loop() }
-        thread.name = "stockyard-writer"
+        let thread = Thread { [self] in
+            // Named from inside: a name given before `start()` does not reach the system's thread
+            // on Linux, which also keeps at most 15 bytes of it.
+            Thread.current.name = "ledger-writer"
+            self.loop()
+        }
         thread.start()
         try? await gracefulShutdown()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

@@ -33,7 +33,7 @@ final class ZohoCaller: Sendable {
         let clientConfiguration = CurlHTTPClient.Configuration(
             connectTimeout: configuration.connectTimeoutSeconds, totalTimeout: configuration.totalTimeoutSeconds)
         workers = (0..<max(1, configuration.limits.concurrent)).map { index in
-            (BlockingWorker(name: "stockyard-zoho-\(index)"), Resources(client: ZohoAPIClient(configuration: clientConfiguration)))
+            (BlockingWorker(name: "zoho-\(index)"), Resources(client: ZohoAPIClient(configuration: clientConfiguration)))
         }
     }
 

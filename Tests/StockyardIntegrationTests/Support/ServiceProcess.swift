@@ -28,6 +28,9 @@ final class ServiceProcess: @unchecked Sendable {
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
+    /// The running process's id.
+    var processIdentifier: Int32? { process?.processIdentifier }
+
     static var executable: URL {
         if let path = ProcessInfo.processInfo.environment["STOCKYARD_BINARY"] { return URL(fileURLWithPath: path) }
         return buildProductsDirectory.appendingPathComponent("stockyard")
