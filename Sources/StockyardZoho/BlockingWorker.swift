@@ -9,11 +9,8 @@ public final class BlockingWorker: @unchecked Sendable {
 
     /// `name` names the thread for `top -H`, `perf` and `/proc`; Linux keeps its first 15 bytes.
     public init(name: String) {
-        let shown = String(decoding: name.utf8.prefix(15), as: UTF8.self)
         let thread = Thread { [self] in
-            // Named from inside: a name given before `start()` does not reach the system's
-            // thread on Linux.
-            Thread.current.name = shown
+            Thread.nameCurrent(name)
             self.loop()
         }
         thread.start()

@@ -7,6 +7,7 @@ import ServiceLifecycle
 import StockyardChannels
 import StockyardCore
 import StockyardRedis
+import StockyardZoho
 import Synchronization
 
 /// The single writer of the ledger, with group commit.
@@ -116,9 +117,7 @@ public final class LedgerWriter: Service, @unchecked Sendable {
     /// Runs the writer until graceful shutdown, then stores what is queued and stops.
     public func run() async throws {
         let thread = Thread { [self] in
-            // Named from inside: a name given before `start()` does not reach the system's thread
-            // on Linux, which also keeps at most 15 bytes of it.
-            Thread.current.name = "ledger-writer"
+            Thread.nameCurrent("ledger-writer")
             self.loop()
         }
         thread.start()
