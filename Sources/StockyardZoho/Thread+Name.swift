@@ -6,8 +6,8 @@ import Glibc
 
 extension Thread {
     /// Names the calling thread as `top -H`, `perf` and `/proc` show it; Linux keeps the first
-    /// 15 bytes. Call it from the thread itself: Foundation's `name`, even set from inside, can
-    /// miss the system thread when the thread runs before `start()` has recorded it.
+    /// 15 bytes. Call it from the thread itself. Foundation's `name` does not reliably reach the
+    /// system thread on Linux, set before `start()` or even from inside.
     public static func nameCurrent(_ name: String) {
         let shown = String(decoding: name.utf8.prefix(15), as: UTF8.self)
         #if os(Linux)
