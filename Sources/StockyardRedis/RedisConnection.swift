@@ -67,9 +67,7 @@ public final class RedisConnection {
         for _ in 0..<buffer.commandCount {
             var raw: UnsafeMutableRawPointer?
             if redisGetReply(context, &raw) != REDIS_OK || raw == nil {
-                let message = Self.errorString(context)
-                close()
-                throw RedisError(.io, message, outcomeKnown: false)
+                throw broken(context)
             }
             let reply = raw!.assumingMemoryBound(to: redisReply.self)
             defer { freeReplyObject(raw) }
@@ -85,9 +83,7 @@ public final class RedisConnection {
         var done: Int32 = 0
         repeat {
             if redisBufferWrite(context, &done) != REDIS_OK {
-                let message = Self.errorString(context)
-                close()
-                throw RedisError(.io, message, outcomeKnown: false)
+                throw broken(context)
             }
         } while done == 0
     }
@@ -97,9 +93,7 @@ public final class RedisConnection {
         guard let context else { throw RedisError(.connection, "the connection is closed") }
         var raw: UnsafeMutableRawPointer?
         if redisGetReply(context, &raw) != REDIS_OK || raw == nil {
-            let message = Self.errorString(context)
-            close()
-            throw RedisError(.io, message, outcomeKnown: false)
+            throw broken(context)
         }
         defer { freeReplyObject(raw) }
         try visit(raw!.assumingMemoryBound(to: redisReply.self))
@@ -111,9 +105,7 @@ public final class RedisConnection {
         guard let context else { throw RedisError(.connection, "the connection is closed") }
         var summary = stockyard_reply_summary()
         if stockyard_redis_read_summary(context, &summary) != REDIS_OK {
-            let message = Self.errorString(context)
-            close()
-            throw RedisError(.io, message, outcomeKnown: false)
+            throw broken(context)
         }
         var error: String?
         if summary.errors > 0 {
@@ -128,20 +120,9 @@ public final class RedisConnection {
     /// bytes of each argument) and queues them on the context in one piece.
     private func append(_ buffer: RedisCommandBuffer, to context: UnsafeMutablePointer<redisContext>) throws(RedisError) {
         guard !buffer.isEmpty else { return }
-        // The exact size first, then one pass that writes it.
-        var size = 0
-        var start = 0
-        var argumentIndex = 0
-        for count in buffer.argumentCounts {
-            size += Self.headerSize(count)
-            for _ in 0..<count {
-                let end = buffer.argumentEnds[argumentIndex]
-                size += Self.headerSize(end - start) + (end - start) + 2
-                start = end
-                argumentIndex += 1
-            }
-        }
-        let formatted = [UInt8](unsafeUninitializedCapacity: size) { out, initialized in
+        // Room for the bytes and the longest headers: `$` or `*`, up to 20 digits, CR LF.
+        let room = buffer.bytes.count + (buffer.argumentEnds.count + buffer.commandCount) * 25
+        let formatted = [UInt8](unsafeUninitializedCapacity: room) { out, initialized in
             buffer.bytes.withUnsafeBufferPointer { bytes in
                 var position = 0
                 var start = 0
@@ -162,9 +143,8 @@ public final class RedisConnection {
                         argumentIndex += 1
                     }
                 }
-                precondition(position == size, "Redis command size miscounted")
+                initialized = position
             }
-            initialized = size
         }
         let status = formatted.withUnsafeBytes { bytes in
             redisAppendFormattedCommand(context, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)
@@ -175,23 +155,18 @@ public final class RedisConnection {
         }
     }
 
-    /// Bytes of `*12\r\n` or `$5\r\n` for a value.
-    private static func headerSize(_ value: Int) -> Int {
+    /// Writes `*12\r\n` or `$5\r\n` at `position` and moves past it.
+    private static func putHeader(_ kind: UInt8, _ value: Int, into out: UnsafeMutableBufferPointer<UInt8>, at position: inout Int) {
         var digits = 1
         var rest = value
         while rest >= 10 {
             rest /= 10
             digits += 1
         }
-        return digits + 3
-    }
-
-    /// Writes `*12\r\n` or `$5\r\n` at `position` and moves past it.
-    private static func putHeader(_ kind: UInt8, _ value: Int, into out: UnsafeMutableBufferPointer<UInt8>, at position: inout Int) {
-        let end = position + headerSize(value)
+        let end = position + digits + 3
         out[position] = kind
         var index = end - 3
-        var rest = value
+        rest = value
         repeat {
             out[index] = UInt8(ascii: "0") + UInt8(rest % 10)
             rest /= 10
@@ -208,6 +183,14 @@ public final class RedisConnection {
             redisFree(context)
             self.context = nil
         }
+    }
+
+    /// Closes a connection whose I/O failed and says why: what was in flight may or may not
+    /// have been applied.
+    private func broken(_ context: UnsafeMutablePointer<redisContext>) -> RedisError {
+        let message = Self.errorString(context)
+        close()
+        return RedisError(.io, message, outcomeKnown: false)
     }
 
     private static func errorString(_ context: UnsafeMutablePointer<redisContext>) -> String {
