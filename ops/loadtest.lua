@@ -6,7 +6,12 @@
 -- body, same X-Shopify-Webhook-Id); every 20th order also gets an orders/updated that takes its
 -- first line to 0 units, and every 40th sends that update before the creation (reordering).
 -- Each thread counts the units its sent deliveries leave held per variant; done() writes the
--- totals to LOADTEST_EXPECTED for the stock check, and prints answers by status and result.
+-- totals to LOADTEST_EXPECTED for the stock check.
+--
+-- Answers are read only with LOADTEST_CHECK_ANSWERS=1 (then done() prints them by status and
+-- result). wrk shares the machine with the server under test, and reading an answer in Lua costs
+-- wrk CPU for every service answer but next to nothing for the bare endpoint's empty ones; the
+-- service's own counters give the results by kind either way. wrk counts other statuses itself.
 --
 -- With LOADTEST_RATE set (requests/s over all LOADTEST_THREADS threads), requests leave on a
 -- schedule instead of as fast as answers come back: each thread draws send times with exponential
@@ -20,7 +25,9 @@ ffi.cdef [[
   unsigned char *HMAC(const EVP_MD *evp_md, const void *key, int key_len,
                       const unsigned char *d, size_t n, unsigned char *md, unsigned int *md_len);
 ]]
-local crypto = ffi.load("crypto")
+-- libcrypto.so comes with libssl-dev; the library itself (libssl3) is there wherever curl is.
+local found, crypto = pcall(ffi.load, "crypto")
+if not found then crypto = ffi.load("libcrypto.so.3") end
 
 local pace_rate = tonumber(os.getenv("LOADTEST_RATE") or "0")
 if pace_rate > 0 then
@@ -190,18 +197,21 @@ end
 -- The answer's counts come in a fixed order: one match reads them all.
 local counts_pattern = '"counts":{"applied":(%d+),"duplicate":(%d+),"stale":(%d+),"conflict":(%d+),"unmapped":(%d+),"invalid":(%d+)}'
 
-function response(status, headers, body)
-  if status ~= 200 then st_other = st_other + 1; return end
-  st_ok = st_ok + 1
-  if body:find('^{"delivery":"duplicate"') then d_duplicate = d_duplicate + 1 end
-  local applied, duplicate, stale, conflict, unmapped, invalid = body:match(counts_pattern)
-  if applied then
-    r_applied = r_applied + tonumber(applied)
-    r_duplicate = r_duplicate + tonumber(duplicate)
-    r_stale = r_stale + tonumber(stale)
-    r_conflict = r_conflict + tonumber(conflict)
-    r_unmapped = r_unmapped + tonumber(unmapped)
-    r_invalid = r_invalid + tonumber(invalid)
+local check_answers = os.getenv("LOADTEST_CHECK_ANSWERS") == "1"
+if check_answers then
+  function response(status, headers, body)
+    if status ~= 200 then st_other = st_other + 1; return end
+    st_ok = st_ok + 1
+    if body:find('^{"delivery":"duplicate"') then d_duplicate = d_duplicate + 1 end
+    local applied, duplicate, stale, conflict, unmapped, invalid = body:match(counts_pattern)
+    if applied then
+      r_applied = r_applied + tonumber(applied)
+      r_duplicate = r_duplicate + tonumber(duplicate)
+      r_stale = r_stale + tonumber(stale)
+      r_conflict = r_conflict + tonumber(conflict)
+      r_unmapped = r_unmapped + tonumber(unmapped)
+      r_invalid = r_invalid + tonumber(invalid)
+    end
   end
 end
 
@@ -216,13 +226,15 @@ function done(summary, latency, requests)
     for v, units in pairs(held or {}) do expected[v] = (expected[v] or 0) + units end
   end
   local seconds = summary.duration / 1e6
-  io.write(string.format("RESULT requests_per_s=%.1f ok=%d non200=%d p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f seconds=%.2f\n",
-    summary.requests / seconds, total.st_ok, total.st_other + summary.errors.status,
+  -- wrk counts statuses above 399 itself, whether or not answers are read.
+  local non200 = check_answers and total.st_other or summary.errors.status
+  io.write(string.format("RESULT requests=%d requests_per_s=%.1f ok=%d non200=%d p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f seconds=%.2f\n",
+    summary.requests, summary.requests / seconds, check_answers and total.st_ok or summary.requests - non200, non200,
     latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency.max / 1000, seconds))
   io.write(string.format("ERRORS connect=%d read=%d write=%d timeout=%d\n",
     summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.timeout))
-  io.write(string.format("KINDS duplicate_deliveries=%d applied=%d duplicate=%d stale=%d conflict=%d unmapped=%d invalid=%d\n",
-    total.d_duplicate, total.r_applied, total.r_duplicate, total.r_stale, total.r_conflict, total.r_unmapped, total.r_invalid))
+  if check_answers then io.write(string.format("KINDS duplicate_deliveries=%d applied=%d duplicate=%d stale=%d conflict=%d unmapped=%d invalid=%d\n",
+    total.d_duplicate, total.r_applied, total.r_duplicate, total.r_stale, total.r_conflict, total.r_unmapped, total.r_invalid)) end
   local path = os.getenv("LOADTEST_EXPECTED")
   if path then
     local file = assert(io.open(path, "w"))
