@@ -88,6 +88,11 @@ public final class Inbox: Sendable {
         var lookups: [String: LookupJob] = [:]
         /// Moves each time look-up jobs are stored, so idle workers know when to look again.
         var lookupGeneration = 0
+
+        /// Whether `incoming` more delivery ids fit without growing a table.
+        func hasRoom(forDeliveries incoming: Int) -> Bool {
+            deliveries.count + incoming <= deliveries.capacity && deliveryOrder.count + incoming <= deliveryOrder.capacity
+        }
     }
 
     /// Most delivery ids kept in memory; the oldest are forgotten first (it is only a fast path:
@@ -190,7 +195,11 @@ public final class Inbox: Sendable {
     // MARK: Changes, once stored
 
     func commit(_ stage: InboxStage) {
+        var growth = grownDeliveries(adding: stage.deliveries.count)
+        var replaced = Growth()
         state.withLock { state in
+            growth.install(into: &state, keeping: &replaced)
+            assert(state.hasRoom(forDeliveries: stage.deliveries.count), "delivery ids grown under the lock")
             for (fingerprint, _, expiresAt) in stage.deliveries where state.deliveries.insert(fingerprint).inserted {
                 state.deliveryOrder.append((fingerprint, expiresAt))
             }
@@ -198,7 +207,6 @@ public final class Inbox: Sendable {
                 state.deliveries.remove(state.deliveryOrder[state.deliveryHead].0)
                 state.deliveryHead += 1
             }
-            Self.compact(&state)
             for letter in stage.deadLetters { state.deadLetters[letter.id] = letter }
             for id in stage.removedDeadLetters { state.deadLetters[id] = nil }
             for id in stage.removedZohoBatches { state.zohoBatches[id] = nil }
@@ -223,15 +231,64 @@ public final class Inbox: Sendable {
                 state.deliveries.remove(state.deliveryOrder[state.deliveryHead].0)
                 state.deliveryHead += 1
             }
-            Self.compact(&state)
+        }
+        var growth = grownDeliveries(adding: 0)
+        var replaced = Growth()
+        state.withLock { growth.install(into: &$0, keeping: &replaced) }
+    }
+
+    // MARK: Growing the delivery ids
+
+    /// Delivery-id tables made outside the lock, to be swapped in under it.
+    struct Growth {
+        var deliveries: Set<Fingerprint>?
+        /// The ids in storage order, without the forgotten ones at the head.
+        var order: [(Fingerprint, Int64)]?
+
+        /// Swaps the grown tables in; the ones they replace go to `replaced`, to be freed after
+        /// the lock too. What stays in `state` is referenced there alone, so changing it copies
+        /// nothing.
+        mutating func install(into state: inout State, keeping replaced: inout Growth) {
+            if let deliveries {
+                self.deliveries = nil
+                replaced.deliveries = state.deliveries
+                state.deliveries = deliveries
+            }
+            if let order {
+                self.order = nil
+                replaced.order = state.deliveryOrder
+                state.deliveryOrder = order
+                state.deliveryHead = 0
+            }
         }
     }
 
-    private static func compact(_ state: inout State) {
-        if state.deliveryHead > 4096 && state.deliveryHead * 2 > state.deliveryOrder.count {
-            state.deliveryOrder.removeFirst(state.deliveryHead)
-            state.deliveryHead = 0
+    /// Grows the delivery-id tables ahead of `incoming` more ids, and drops forgotten ids from the
+    /// head of the order once they are half of it.
+    ///
+    /// Growing rehashes or copies every id: up to two million of them. HTTP handlers take the
+    /// lock for every webhook, so the work happens here, on copies, without it; the writer is the
+    /// only thread that changes the state, so nothing changes between the copy and the swap.
+    func grownDeliveries(adding incoming: Int) -> Growth {
+        let (count, capacity, orderCount, orderCapacity, head) = state.withLock {
+            ($0.deliveries.count, $0.deliveries.capacity, $0.deliveryOrder.count, $0.deliveryOrder.capacity, $0.deliveryHead)
         }
+        var growth = Growth()
+        if count + incoming > capacity {
+            var deliveries = state.withLock { $0.deliveries }
+            // Shared with the state, so this builds new storage and leaves the state's alone.
+            deliveries.reserveCapacity(max(2 * capacity, count + incoming, 64))
+            growth.deliveries = deliveries
+        }
+        if orderCount + incoming > orderCapacity || (head > 4096 && head * 2 > orderCount) {
+            let live = orderCount - head + incoming
+            let current = state.withLock { $0.deliveryOrder }
+            var order: [(Fingerprint, Int64)] = []
+            order.reserveCapacity(max(2 * live, 64))
+            order.append(contentsOf: current[head...])
+            growth.order = order
+        }
+        return growth
     }
 
     /// Replaces everything with what Redis holds.
