@@ -233,8 +233,10 @@ function done(summary, latency, requests)
     latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency.max / 1000, seconds))
   io.write(string.format("ERRORS connect=%d read=%d write=%d timeout=%d\n",
     summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.timeout))
-  if check_answers then io.write(string.format("KINDS duplicate_deliveries=%d applied=%d duplicate=%d stale=%d conflict=%d unmapped=%d invalid=%d\n",
-    total.d_duplicate, total.r_applied, total.r_duplicate, total.r_stale, total.r_conflict, total.r_unmapped, total.r_invalid)) end
+  if check_answers then
+    io.write(string.format("KINDS duplicate_deliveries=%d applied=%d duplicate=%d stale=%d conflict=%d unmapped=%d invalid=%d\n",
+      total.d_duplicate, total.r_applied, total.r_duplicate, total.r_stale, total.r_conflict, total.r_unmapped, total.r_invalid))
+  end
   local path = os.getenv("LOADTEST_EXPECTED")
   if path then
     local file = assert(io.open(path, "w"))

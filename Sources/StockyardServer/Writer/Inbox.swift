@@ -270,23 +270,20 @@ public final class Inbox: Sendable {
     /// lock for every webhook, so the work happens here, on copies, without it; the writer is the
     /// only thread that changes the state, so nothing changes between the copy and the swap.
     func grownDeliveries(adding incoming: Int) -> Growth {
-        let (count, capacity, orderCount, orderCapacity, head) = state.withLock {
-            ($0.deliveries.count, $0.deliveries.capacity, $0.deliveryOrder.count, $0.deliveryOrder.capacity, $0.deliveryHead)
-        }
+        // References, not copies: both stay shared with the state until this returns.
+        let (deliveries, order, head) = state.withLock { ($0.deliveries, $0.deliveryOrder, $0.deliveryHead) }
         var growth = Growth()
-        if count + incoming > capacity {
-            var deliveries = state.withLock { $0.deliveries }
-            // Shared with the state, so this builds new storage and leaves the state's alone.
-            deliveries.reserveCapacity(max(2 * capacity, count + incoming, 64))
-            growth.deliveries = deliveries
+        if deliveries.count + incoming > deliveries.capacity {
+            // Shared, so this builds new storage and leaves the state's alone.
+            var grown = deliveries
+            grown.reserveCapacity(max(2 * deliveries.capacity, deliveries.count + incoming, 64))
+            growth.deliveries = grown
         }
-        if orderCount + incoming > orderCapacity || (head > 4096 && head * 2 > orderCount) {
-            let live = orderCount - head + incoming
-            let current = state.withLock { $0.deliveryOrder }
-            var order: [(Fingerprint, Int64)] = []
-            order.reserveCapacity(max(2 * live, 64))
-            order.append(contentsOf: current[head...])
-            growth.order = order
+        if order.count + incoming > order.capacity || (head > 4096 && head * 2 > order.count) {
+            var grown: [(Fingerprint, Int64)] = []
+            grown.reserveCapacity(max(2 * (order.count - head + incoming), 64))
+            grown.append(contentsOf: order[head...])
+            growth.order = grown
         }
         return growth
     }
