@@ -66,17 +66,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Outbound HTTP over libcurl.
+        // What every API client shares: libcurl, worker threads, the call budget, the token
+        // keeper, one error type, Retry-After; their history kept in Redis.
         .target(
-            name: "StockyardHTTPClient",
-            dependencies: ["CCurl", "CStockyardCurlShim"],
+            name: "StockyardOutbound",
+            dependencies: [
+                "CCurl",
+                "CStockyardCurlShim",
+                "StockyardRedis",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
 
-        // Zoho Inventory: OAuth, adjustments, items and locations over libcurl; call limits.
+        // Zoho Inventory: OAuth, adjustments, items and locations, over the outbound layer.
         .target(
             name: "StockyardZoho",
-            dependencies: ["StockyardHTTPClient"],
+            dependencies: ["StockyardOutbound"],
             swiftSettings: swiftSettings
         ),
 
@@ -122,7 +129,7 @@ let package = Package(
                 "StockyardCore",
                 "StockyardChannels",
                 "StockyardRedis",
-                "StockyardHTTPClient",
+                "StockyardOutbound",
                 "StockyardZoho",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -142,6 +149,7 @@ let package = Package(
             dependencies: [
                 "StockyardServer",
                 "StockyardChannels",
+                "StockyardOutbound",
                 "StockyardZoho",
                 "StockyardZohoSandbox",
                 "StockyardMarketplaceSandbox",
@@ -169,11 +177,13 @@ let package = Package(
                 "StockyardChannels",
                 "StockyardRedis",
                 "StockyardServer",
-                "StockyardHTTPClient",
+                "StockyardOutbound",
                 "StockyardZoho",
                 "StockyardZohoSandbox",
                 "StockyardMarketplaceSandbox",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -134,6 +134,12 @@ struct EbayState {
                 headers: [("Retry-After", "1")])
         }
         callTimes.append(now)
+        if case .rateLimited(let asDate) = fault {
+            stats.rateLimited += 1
+            return .ebay(
+                429, id: 2001, domain: "ACCESS", "Too many requests. The request limit has been reached for the resource.",
+                headers: [("Retry-After", InjectedFault.retryAfter(asDate: asDate, now: now))])
+        }
         if fault == .serverError {
             return .ebay(500, id: 10_001, domain: domain, category: "APPLICATION", "System error. Please try again later.")
         }

@@ -109,6 +109,10 @@ struct EtsyState {
             stats.unauthorized += 1
             return .etsy(401, "invalid_token")
         }
+        if case .rateLimited(let asDate) = fault {
+            stats.rateLimited += 1
+            return .etsy(429, "Too many requests", headers: [("retry-after", InjectedFault.retryAfter(asDate: asDate, now: now))])
+        }
         if fault == .serverError { return .etsy(500, "Internal server error") }
         guard let receipt = receipts[shopID + "/" + receiptID] else { return .etsy(404, "Receipt not found") }
         return MarketplaceAnswer(status: 200, body: receipt)

@@ -32,8 +32,6 @@ public struct RedisKeys: Sendable {
         self.items = "\(prefix):{c}:items"
         self.lookups = "\(prefix):{c}:lookups"
         self.zohoBatches = "\(prefix):{c}:zoho:batches"
-        self.zohoCalls = "\(prefix):{c}:zoho:calls"
-        self.zohoToken = "\(prefix):{c}:zoho:token"
     }
 
     public func lines(shard: Int) -> String { lineKeys[shard] }
@@ -55,14 +53,18 @@ public struct RedisKeys: Sendable {
     public let lookups: String
     /// Zoho batches sealed and not yet settled (hash by batch id).
     public let zohoBatches: String
-    /// Times of recent Zoho calls (sorted set, milliseconds), so a restart keeps the per-minute limit.
-    public let zohoCalls: String
-    /// Zoho calls made on one day of the organization (counter).
-    public func zohoDay(_ day: Int) -> String { "\(prefix):{c}:zoho:day:\(day)" }
-    /// The cached Zoho access token (string).
-    public let zohoToken: String
-    /// A marketplace's cached access token (string), by name (`ebay:app`, `ebay:user`, `etsy`).
-    public func channelToken(_ name: String) -> String { "\(prefix):{c}:\(name):token" }
+    /// Times of an API's recent calls (sorted set, milliseconds), so a restart keeps its
+    /// per-second and per-minute limits. `api` names the budget: `zoho`, `ebay`, `etsy`.
+    public func apiCalls(_ api: String) -> String { "\(prefix):{c}:\(api):calls" }
+    /// An API's calls on one day (counter).
+    public func apiDay(_ api: String, _ day: Int) -> String { "\(prefix):{c}:\(api):day:\(day)" }
+    /// Until when an API asked us to pause (string, milliseconds since 1970).
+    public func apiPause(_ api: String) -> String { "\(prefix):{c}:\(api):paused-until" }
+    /// A credential's cached access token (string), by name (`zoho`, `ebay:app`, `ebay:user`, `etsy`).
+    public func token(_ credential: String) -> String { "\(prefix):{c}:\(credential):token" }
+    /// Times of a credential's recent token requests (sorted set, milliseconds), so that a
+    /// restarted or crash-looping service stays within the vendor's token-request limit.
+    public func tokenRequests(_ credential: String) -> String { "\(prefix):{c}:\(credential):token-requests" }
 
     /// The shard of a byte string: a stable FNV-1a hash, never the process's randomised one.
     public func shard(of bytes: UnsafeRawBufferPointer) -> Int {

@@ -1,18 +1,3 @@
-/// An access token and where to use it.
-public struct ZohoToken: Sendable, Hashable, Codable {
-    public var accessToken: String
-    /// The API host Zoho named for this organization, e.g. `https://www.zohoapis.eu`.
-    public var apiDomain: String
-    /// Seconds since 1970 at which the token stops working.
-    public var expiresAt: Double
-
-    public init(accessToken: String, apiDomain: String, expiresAt: Double) {
-        self.accessToken = accessToken
-        self.apiDomain = apiDomain
-        self.expiresAt = expiresAt
-    }
-}
-
 /// Where and as whom to call the Inventory API.
 public struct ZohoEndpoint: Sendable {
     /// The API root, e.g. `https://www.zohoapis.com/inventory/v1`.

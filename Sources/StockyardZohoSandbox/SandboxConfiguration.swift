@@ -95,6 +95,8 @@ public struct SandboxFaults: Sendable, Hashable, Codable {
     public var rateLimitRate: Double = 0
     /// Seconds a held call waits before the connection is closed.
     public var holdSeconds: Double = 30
+    /// An injected 429's `Retry-After` is an HTTP date (two seconds ahead) instead of seconds (1).
+    public var retryAfterAsDate = false
 
     public init() {}
 
@@ -105,6 +107,7 @@ public struct SandboxFaults: Sendable, Hashable, Codable {
         case applyThenDropRate = "apply_then_drop_rate"
         case rateLimitRate = "rate_limit_rate"
         case holdSeconds = "hold_seconds"
+        case retryAfterAsDate = "retry_after_as_date"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -115,5 +118,6 @@ public struct SandboxFaults: Sendable, Hashable, Codable {
         applyThenDropRate = try container.decodeIfPresent(Double.self, forKey: .applyThenDropRate) ?? 0
         rateLimitRate = try container.decodeIfPresent(Double.self, forKey: .rateLimitRate) ?? 0
         holdSeconds = try container.decodeIfPresent(Double.self, forKey: .holdSeconds) ?? 30
+        retryAfterAsDate = try container.decodeIfPresent(Bool.self, forKey: .retryAfterAsDate) ?? false
     }
 }

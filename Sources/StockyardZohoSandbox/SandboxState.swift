@@ -184,7 +184,9 @@ struct SandboxState {
         if roll(faults.rateLimitRate) {
             stats.rateLimited += 1
             stats.injected += 1
-            return .zoho(429, code: 44, "Too many requests: the organization's API calls are in use.", headers: [("Retry-After", "1")])
+            return .zoho(
+                429, code: 44, "Too many requests: the organization's API calls are in use.",
+                headers: [("Retry-After", faults.retryAfterAsDate ? Self.httpDate(now + 2) : "1")])
         }
         if roll(faults.serverErrorRate) {
             stats.injected += 1
@@ -325,6 +327,17 @@ struct SandboxState {
 }
 
 /// What the sandbox has seen, for tests and load scripts.
+extension SandboxState {
+    /// An HTTP date, as `Retry-After` may carry one.
+    static func httpDate(_ time: Double) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: Date(timeIntervalSince1970: time.rounded(.up)))
+    }
+}
+
 struct SandboxStats: Sendable {
     var calls = 0
     var maxCallsInAMinute = 0

@@ -113,13 +113,14 @@ public final class ZohoSandbox: Sendable {
                             "latency_ms": faults.latencyMilliseconds, "server_error_rate": faults.serverErrorRate,
                             "timeout_rate": faults.timeoutRate, "apply_then_drop_rate": faults.applyThenDropRate,
                             "rate_limit_rate": faults.rateLimitRate, "hold_seconds": faults.holdSeconds,
+                            "retry_after_as_date": faults.retryAfterAsDate,
                         ] as [String: any Sendable],
                     ]))
         }
         control.put("faults") { request, _ in
             let body = try await request.body.collect(upTo: 65_536)
             guard let faults = try? JSONDecoder().decode(SandboxFaults.self, from: Data(body.readableBytesView)) else {
-                return self.response(.zoho(400, code: 4, "faults: expected {latency_ms, server_error_rate, timeout_rate, apply_then_drop_rate, rate_limit_rate, hold_seconds}"))
+                return self.response(.zoho(400, code: 4, "faults: expected {latency_ms, server_error_rate, timeout_rate, apply_then_drop_rate, rate_limit_rate, hold_seconds, retry_after_as_date}"))
             }
             self.state.withLock { $0.faults = faults }
             return self.response(SandboxAnswer(status: 200, body: ["code": 0, "message": "faults set"]))

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import StockyardHTTPClient
+import StockyardOutbound
 
 /// Asks the running service to compare Zoho's stock with its own and prints the drift.
 struct Reconcile: AsyncParsableCommand {

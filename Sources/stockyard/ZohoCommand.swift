@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import StockyardServer
+import StockyardOutbound
 import StockyardZoho
 import StockyardZohoSandbox
 
@@ -63,11 +64,11 @@ struct ZohoCommand: AsyncParsableCommand {
                     now: Date().timeIntervalSince1970)
                 print(result.refreshToken)
                 FileHandle.standardError.write(
-                    Data("stockyard: refresh token issued; API domain \(result.token.apiDomain). Keep it in STOCKYARD_ZOHO_REFRESH_TOKEN_FILE.\n".utf8))
+                    Data("stockyard: refresh token issued; API domain \(result.token.apiDomain ?? ""). Keep it in STOCKYARD_ZOHO_REFRESH_TOKEN_FILE.\n".utf8))
             } catch let error as SettingError {
                 FileHandle.standardError.write(Data("stockyard: configuration error: \(error.message)\n".utf8))
                 throw ExitCode(78)
-            } catch let error as ZohoError {
+            } catch let error as OutboundError {
                 FileHandle.standardError.write(Data("stockyard: Zoho refused the grant code: \(error.message)\n".utf8))
                 throw ExitCode(1)
             }

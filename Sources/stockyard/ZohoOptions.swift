@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StockyardServer
+import StockyardOutbound
 import StockyardZoho
 
 /// The Zoho settings of `serve`. Without an organization, client and refresh token the service

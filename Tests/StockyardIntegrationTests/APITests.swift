@@ -1,5 +1,5 @@
 import Foundation
-import StockyardHTTPClient
+import StockyardOutbound
 import StockyardRedis
 import Testing
 
@@ -32,8 +32,8 @@ import Testing
         let names = tasks.compactMap { try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/comm", encoding: .utf8) }
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         #expect(names.filter { $0 == "ledger-writer" }.count == 1, "threads: \(names)")
-        // The thread of blocking calls for marketplace tokens, named as given.
-        #expect(names.contains("token-cache"), "threads: \(names)")
+        // The outbound layer's thread for its Redis records (tokens, call history), named as given.
+        #expect(names.contains("outbound-redis"), "threads: \(names)")
     }
 
     @Test func upsertsAndReads() throws {

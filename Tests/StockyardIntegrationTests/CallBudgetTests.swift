@@ -1,5 +1,5 @@
 import Foundation
-import StockyardZoho
+import StockyardOutbound
 import Testing
 
 /// The per-organization call budget: per minute, at once, per day with a reserve, pauses.
@@ -59,6 +59,24 @@ import Testing
         budget.pause(until: 12)
         #expect(budget.acquire(now: 10, today: 1, priority: .essential) == .wait(2))
         #expect(budget.acquire(now: 12, today: 1, priority: .normal) == .granted)
+    }
+
+    @Test func spacingSpreadsCallsAndAPauseHoldsThem() {
+        // A channel's look-ups at 10 a second: one every 0.1 s, whoever asks.
+        var budget = CallBudget(limits: .init(spacing: 0.1, perMinute: .max, concurrent: 10, daily: .max, dailyReserve: 0))
+        #expect(budget.acquire(now: 100, today: 1, priority: .normal) == .granted)
+        guard case .wait(let wait) = budget.acquire(now: 100, today: 1, priority: .normal) else { Issue.record("not spaced"); return }
+        #expect(abs(wait - 0.1) < 1e-9)
+        #expect(budget.acquire(now: 100.1, today: 1, priority: .normal) == .granted)
+        budget.pause(until: 105)
+        #expect(budget.acquire(now: 101, today: 1, priority: .normal) == .wait(4))
+    }
+
+    @Test func perSecondWindowAllowsABurstThenWaits() {
+        var budget = CallBudget(limits: .init(perSecond: 3, perMinute: 100, concurrent: 10, daily: 100, dailyReserve: 0))
+        for _ in 0..<3 { #expect(budget.acquire(now: 50, today: 1, priority: .normal) == .granted) }
+        #expect(budget.acquire(now: 50.25, today: 1, priority: .normal) == .wait(0.75))
+        #expect(budget.acquire(now: 51, today: 1, priority: .normal) == .granted)
     }
 
     @Test func callsBeforeARestartStillCount() {

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import StockyardHTTPClient
+import StockyardOutbound
 import Testing
 
 /// The libcurl client against a real HTTP server on loopback.

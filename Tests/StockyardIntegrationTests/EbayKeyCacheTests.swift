@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import StockyardOutbound
 import Synchronization
 import Testing
 
@@ -23,13 +24,13 @@ import Testing
         let pem = P256.Signing.PrivateKey().publicKey.pemRepresentation
         let cache = EbayKeyCache(pinned: ["kid-1": pem], fetch: nil)
         #expect(try await cache.key("kid-1") == pem)
-        await #expect(throws: MarketplaceAPIError.self) { try await cache.key("kid-2") }
+        await #expect(throws: OutboundError.self) { try await cache.key("kid-2") }
     }
 
     @Test func aFetchedKeyIsKeptAndConcurrentAsksShareOneFetch() async throws {
         let pem = P256.Signing.PrivateKey().publicKey.pemRepresentation
         let calls = Calls()
-        let cache = EbayKeyCache(pinned: [:], lifetime: 3600) { kid throws(MarketplaceAPIError) in
+        let cache = EbayKeyCache(pinned: [:], lifetime: 3600) { kid throws(OutboundError) in
             calls.count.add(1, ordering: .relaxed)
             return pem
         }
@@ -44,7 +45,7 @@ import Testing
     @Test func eBaysOneLinePEMIsRead() async throws {
         // eBay's endpoint returns the markers and the base64 on one line.
         let pem = P256.Signing.PrivateKey().publicKey.pemRepresentation.replacingOccurrences(of: "\n", with: "")
-        let cache = EbayKeyCache(pinned: [:]) { _ throws(MarketplaceAPIError) in pem }
+        let cache = EbayKeyCache(pinned: [:]) { _ throws(OutboundError) in pem }
         #expect(try await cache.key("kid-1") == pem)
     }
 
@@ -52,16 +53,16 @@ import Testing
         let calls = Calls()
         let clock = TestClock()
         let pem = P256.Signing.PrivateKey().publicKey.pemRepresentation
-        let cache = EbayKeyCache(pinned: [:], failureHoldSeconds: 5, clock: clock.read) { _ throws(MarketplaceAPIError) in
+        let cache = EbayKeyCache(pinned: [:], failureHoldSeconds: 5, clock: clock.read) { _ throws(OutboundError) in
             if calls.count.add(1, ordering: .relaxed).newValue == 1 {
-                throw MarketplaceAPIError(.serverError, status: 500, message: "down")
+                throw OutboundError(.serverError, status: 500, message: "down")
             }
             return pem
         }
-        await #expect(throws: MarketplaceAPIError.self) { try await cache.key("kid-1") }
+        await #expect(throws: OutboundError.self) { try await cache.key("kid-1") }
         // Held: answered from the failure without asking eBay again.
         clock.advance(4)
-        await #expect(throws: MarketplaceAPIError.self) { try await cache.key("kid-1") }
+        await #expect(throws: OutboundError.self) { try await cache.key("kid-1") }
         #expect(calls.count.load(ordering: .relaxed) == 1)
         clock.advance(2)
         #expect(try await cache.key("kid-1") == pem)
@@ -71,9 +72,9 @@ import Testing
     @Test func madeUpKeyIDsAreFetchedAtMostTwentyTimesAMinute() async throws {
         let calls = Calls()
         // A clock that stands still: however slowly the loop runs, it stays within one minute.
-        let cache = EbayKeyCache(pinned: [:], clock: TestClock().read) { _ throws(MarketplaceAPIError) in
+        let cache = EbayKeyCache(pinned: [:], clock: TestClock().read) { _ throws(OutboundError) in
             calls.count.add(1, ordering: .relaxed)
-            throw MarketplaceAPIError(.notFound, status: 404, message: "no such key")
+            throw OutboundError(.notFound, status: 404, message: "no such key")
         }
         var limited = 0
         for index in 0..<50 {
@@ -85,15 +86,6 @@ import Testing
         }
         #expect(calls.count.load(ordering: .relaxed) == 20)
         #expect(limited == 30)
-    }
-
-    @Test func rateGateSpacesCallsAndHoldsThemDuringAPause() {
-        let gate = RateGate(perSecond: 10)
-        #expect(gate.delay(now: 100) == 0)
-        #expect(abs(gate.delay(now: 100) - 0.1) < 1e-9)
-        #expect(abs(gate.delay(now: 100) - 0.2) < 1e-9)
-        gate.pause(until: 105)
-        #expect(abs(gate.delay(now: 101) - 4) < 1e-9)
     }
 
     @Test func backoffDoublesWithJitterUpToTheCap() {

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import StockyardChannels
-import StockyardHTTPClient
+import StockyardOutbound
 import Testing
 
 /// eBay and Etsy notifications end to end over real HTTP: the service verifies them (eBay's key

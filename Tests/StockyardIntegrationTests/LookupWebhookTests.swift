@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import StockyardChannels
-import StockyardHTTPClient
+import StockyardOutbound
 import Testing
 
 /// eBay and Etsy notifications over real HTTP: authentication, and look-up jobs stored durably

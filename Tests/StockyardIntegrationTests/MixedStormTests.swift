@@ -1,6 +1,6 @@
 import Foundation
 import StockyardChannels
-import StockyardHTTPClient
+import StockyardOutbound
 import Testing
 
 /// All four channels at once over real HTTP: signed Shopify webhooks, Amazon bridge

@@ -1,6 +1,6 @@
 import Foundation
 import StockyardChannels
-import StockyardHTTPClient
+import StockyardOutbound
 import Testing
 
 /// A webhook that cannot be stored is answered 503 with Retry-After, never 200, and the same

@@ -1,6 +1,6 @@
 import Foundation
 import StockyardChannels
-import StockyardHTTPClient
+import StockyardOutbound
 import Testing
 
 /// Thousands of signed Shopify webhooks from many connections at once, with duplicate deliveries

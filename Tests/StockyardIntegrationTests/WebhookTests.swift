@@ -1,6 +1,6 @@
 import Foundation
 import StockyardChannels
-import StockyardHTTPClient
+import StockyardOutbound
 import StockyardRedis
 import Testing
 

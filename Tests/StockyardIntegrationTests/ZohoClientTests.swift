@@ -1,5 +1,5 @@
 import Foundation
-import StockyardHTTPClient
+import StockyardOutbound
 import StockyardZoho
 import StockyardZohoSandbox
 import Testing
@@ -11,14 +11,14 @@ import Testing
         refreshTokens: ["1000.refresh.one"], accessTokenSeconds: 3600, callsPerMinute: 20, tokenRequestsPer10Minutes: 3,
         items: [SandboxItem(itemID: "4815000000044208", sku: "BAG-S", stock: ["460000000038080": 12])])
 
-    private func token(_ client: ZohoAPIClient, _ server: SandboxServer) throws -> ZohoToken {
+    private func token(_ client: ZohoAPIClient, _ server: SandboxServer) throws -> AccessToken {
         try client.refreshAccessToken(
             accountsURL: server.url, clientID: configuration.clientID, clientSecret: configuration.clientSecret,
             refreshToken: "1000.refresh.one", now: Date().timeIntervalSince1970)
     }
 
-    private func endpoint(_ server: SandboxServer, _ token: ZohoToken) -> ZohoEndpoint {
-        ZohoEndpoint(apiRoot: token.apiDomain + "/inventory/v1", organizationID: configuration.organizationID, accessToken: token.accessToken)
+    private func endpoint(_ server: SandboxServer, _ token: AccessToken) -> ZohoEndpoint {
+        ZohoEndpoint(apiRoot: (token.apiDomain ?? "") + "/inventory/v1", organizationID: configuration.organizationID, accessToken: token.accessToken)
     }
 
     @Test func refreshTokenGrantGivesATokenAndTheAPIDomain() async throws {
@@ -36,7 +36,7 @@ import Testing
                 try client.refreshAccessToken(
                     accountsURL: server.url, clientID: configuration.clientID, clientSecret: configuration.clientSecret,
                     refreshToken: "1000.revoked", now: 0)
-            } throws: { ($0 as? ZohoError)?.code == .refreshTokenRejected }
+            } throws: { ($0 as? OutboundError)?.code == .credentialsRejected }
         }
     }
 
@@ -46,7 +46,7 @@ import Testing
         try await offPool { [self] in
             let client = ZohoAPIClient()
             for _ in 0..<3 { _ = try token(client, server) }
-            #expect { try token(client, server) } throws: { ($0 as? ZohoError)?.code == .tokenRequestLimit }
+            #expect { try token(client, server) } throws: { ($0 as? OutboundError)?.code == .tokenRequestLimit }
             let stats = try server.stats()
             #expect(stats["token_requests_refused"] as? Int == 1)
             #expect(stats["max_token_requests_in_10_minutes"] as? Int == 3)
@@ -126,8 +126,8 @@ import Testing
             _ = try client.listLocations(at: endpoint)
             _ = try server.control.send("POST", "/sandbox/expire-tokens")
             #expect { try client.listLocations(at: endpoint) } throws: { error in
-                guard let error = error as? ZohoError else { return false }
-                return error.code == .unauthorized && error.httpStatus == 401 && error.zohoCode == 57 && error.outcomeKnown
+                guard let error = error as? OutboundError else { return false }
+                return error.code == .unauthorized && error.status == 401 && error.vendorCode == 57 && error.outcomeKnown
             }
         }
     }
@@ -140,8 +140,8 @@ import Testing
             let endpoint = endpoint(server, try token(client, server))
             for _ in 0..<20 { _ = try client.listLocations(at: endpoint) }
             #expect { try client.listLocations(at: endpoint) } throws: { error in
-                guard let error = error as? ZohoError else { return false }
-                return error.code == .rateLimited && error.httpStatus == 429 && (error.retryAfter ?? 0) > 0 && (error.retryAfter ?? 99) <= 60
+                guard let error = error as? OutboundError else { return false }
+                return error.code == .rateLimited && error.status == 429 && (error.retryAfter ?? 0) > 0 && (error.retryAfter ?? 99) <= 60
             }
             #expect(client.lastLimitHeaders["retry-after"] != nil)
             #expect(try server.stats()["rate_limited"] as? Int == 1)
@@ -161,11 +161,11 @@ import Testing
 
             try server.setFaults(["server_error_rate": 1.0])
             #expect { try client.createAdjustment(request, at: endpoint) } throws: { error in
-                (error as? ZohoError).map { $0.code == .server && !$0.outcomeKnown } ?? false
+                (error as? OutboundError).map { $0.code == .serverError && !$0.outcomeKnown } ?? false
             }
             try server.setFaults(["apply_then_drop_rate": 1.0, "hold_seconds": 5])
             #expect { try impatient.createAdjustment(request, at: endpoint) } throws: { error in
-                (error as? ZohoError).map { $0.code == .network && !$0.outcomeKnown } ?? false
+                (error as? OutboundError).map { $0.code == .network && !$0.outcomeKnown } ?? false
             }
             // The held call was applied: it is in the list, which is how the sync finds it.
             try server.setFaults([:])

@@ -1,5 +1,5 @@
 import Foundation
-import StockyardHTTPClient
+import StockyardOutbound
 import StockyardZohoSandbox
 import Testing
 

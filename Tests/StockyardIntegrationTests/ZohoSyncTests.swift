@@ -1,5 +1,5 @@
 import Foundation
-import StockyardHTTPClient
+import StockyardOutbound
 import StockyardZohoSandbox
 import Testing
 
@@ -148,9 +148,10 @@ import Testing
     }
 
     @Test func tokensAreRefreshedAheadOfExpiryWithinTheTokenRequestLimit() async throws {
-        // Tokens live 302 s and are refreshed 300 s before expiry: every call after the first two
-        // seconds wants a new one, and only Zoho's 10 token requests per 10 minutes hold it back.
-        let sandbox = try await SandboxServer(SandboxConfiguration(accessTokenSeconds: 302, tokenRequestsPer10Minutes: 10, items: Self.items))
+        // Tokens live 4 s and are replaced a quarter of their lifetime (1 s) before expiry: a
+        // flush every second or so wants a new one every few seconds, and only Zoho's 10 token
+        // requests per 10 minutes hold it back.
+        let sandbox = try await SandboxServer(SandboxConfiguration(accessTokenSeconds: 4, tokenRequestsPer10Minutes: 10, items: Self.items))
         defer { sandbox.stop() }
         try await offPool { [self] in
             let service = try ServiceProcess(redisURL: SharedRedis.url, environment: sandbox.serviceEnvironment())
@@ -158,12 +159,12 @@ import Testing
             try seed(api)
             var expected: [String: Double] = [:]
             var round = 0
-            try waitUntil("a dozen token requests' worth of flushes", timeout: 120) {
+            try waitUntil("ten token requests' worth of flushes", timeout: 120) {
                 let orders = (round * 6)..<(round * 6 + 6)
                 round += 1
                 for (key, value) in try sell(api, orders: orders, prefix: "t") { expected[key, default: 0] += value }
                 try waitUntilSynced(api, sandbox, expected: expected)
-                return try sandbox.stats()["token_requests"] as? Int == 10 && round >= 12
+                return try sandbox.stats()["token_requests"] as? Int == 10
             }
             let stats = try sandbox.stats()
             #expect(stats["unauthorized"] as? Int == 0, "refreshed before expiry: \(stats)")

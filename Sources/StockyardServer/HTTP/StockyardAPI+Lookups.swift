@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import StockyardChannels
 import StockyardCore
+import StockyardOutbound
 
 extension HTTPField.Name {
     static let ebaySignature = HTTPField.Name("X-EBAY-SIGNATURE")!

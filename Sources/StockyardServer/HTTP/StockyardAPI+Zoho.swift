@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import StockyardChannels
 import StockyardCore
+import StockyardOutbound
 import StockyardZoho
 
 extension StockyardAPI {

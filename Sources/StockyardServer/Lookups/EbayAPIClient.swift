@@ -1,5 +1,5 @@
 import Foundation
-import StockyardHTTPClient
+import StockyardOutbound
 
 /// eBay's REST APIs over libcurl: OAuth tokens (`/identity/v1/oauth2/token`), notification
 /// public keys and Fulfillment orders. One per thread: a libcurl handle is not thread-safe.
@@ -16,19 +16,19 @@ final class EbayAPIClient {
     }
 
     /// An application token (client credentials grant), for the notification public keys.
-    func applicationToken(now: Double) throws(MarketplaceAPIError) -> MarketplaceToken {
+    func applicationToken(now: Double) throws(OutboundError) -> AccessToken {
         try tokenCall([("grant_type", "client_credentials"), ("scope", Self.applicationScope)], now: now)
     }
 
     /// The seller's user token from their refresh token, for the Fulfillment API. The scopes
     /// are those the seller granted.
-    func userToken(refreshToken: String, now: Double) throws(MarketplaceAPIError) -> MarketplaceToken {
+    func userToken(refreshToken: String, now: Double) throws(OutboundError) -> AccessToken {
         var token = try tokenCall([("grant_type", "refresh_token"), ("refresh_token", refreshToken)], now: now)
         token.refreshToken = nil
         return token
     }
 
-    private func tokenCall(_ fields: [(String, String)], now: Double) throws(MarketplaceAPIError) -> MarketplaceToken {
+    private func tokenCall(_ fields: [(String, String)], now: Double) throws(OutboundError) -> AccessToken {
         let basic = Data("\(configuration.clientID):\(configuration.clientSecret)".utf8).base64EncodedString()
         do {
             let response = try http.perform(
@@ -42,24 +42,24 @@ final class EbayAPIClient {
     }
 
     /// `GET /commerce/notification/v1/public_key/{kid}`: the PEM of the key that signs notifications.
-    func publicKey(keyID: String, token: String) throws(MarketplaceAPIError) -> String {
+    func publicKey(keyID: String, token: String) throws(OutboundError) -> String {
         let response = try get("/commerce/notification/v1/public_key/" + FormEncoding.encode(keyID), token: token)
         let object = try MarketplaceHTTP.object(response)
         guard let key = object["key"] as? String, !key.isEmpty else {
-            throw MarketplaceAPIError(.invalidResponse, status: response.status, message: "the public key answer has no key")
+            throw OutboundError(.invalidResponse, status: response.status, message: "the public key answer has no key")
         }
         if let digest = object["digest"] as? String, digest.uppercased() != "SHA1" {
-            throw MarketplaceAPIError(.invalidResponse, status: response.status, message: "the public key is for digest \(digest), not SHA1")
+            throw OutboundError(.invalidResponse, status: response.status, message: "the public key is for digest \(digest), not SHA1")
         }
         return key
     }
 
     /// `GET /sell/fulfillment/v1/order/{orderId}`: the order as eBay returns it.
-    func order(_ orderID: String, token: String) throws(MarketplaceAPIError) -> [UInt8] {
+    func order(_ orderID: String, token: String) throws(OutboundError) -> [UInt8] {
         try get("/sell/fulfillment/v1/order/" + FormEncoding.encode(orderID), token: token).body
     }
 
-    private func get(_ path: String, token: String) throws(MarketplaceAPIError) -> HTTPClientResponse {
+    private func get(_ path: String, token: String) throws(OutboundError) -> HTTPClientResponse {
         try http.perform(
             "GET", FormEncoding.base(configuration.apiURL) + path,
             headers: [("Authorization", "Bearer \(token)"), ("Accept", "application/json")])

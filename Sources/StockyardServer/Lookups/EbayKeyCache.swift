@@ -1,6 +1,6 @@
 import Foundation
 import StockyardChannels
-import StockyardZoho
+import StockyardOutbound
 import Synchronization
 
 /// eBay's notification public keys by `kid`: pinned ones from the configuration, and those
@@ -8,11 +8,11 @@ import Synchronization
 /// still used while a refetch fails). One fetch per key at a time; after a failed fetch the key
 /// is not asked for again for a few seconds; unknown key ids get at most 20 fetches a minute.
 final class EbayKeyCache: Sendable {
-    typealias Fetch = @Sendable (_ keyID: String) async throws(MarketplaceAPIError) -> String
+    typealias Fetch = @Sendable (_ keyID: String) async throws(OutboundError) -> String
 
     private struct State {
         var fetched: [String: (pem: String, at: Double)] = [:]
-        var failed: [String: (error: MarketplaceAPIError, at: Double)] = [:]
+        var failed: [String: (error: OutboundError, at: Double)] = [:]
         var pending: [String: Task<String, any Error>] = [:]
         /// Fetches lately: a flood of made-up key ids must not spend eBay's call limit.
         var fetches = SlidingWindow(limit: 20, seconds: 60)
@@ -38,10 +38,10 @@ final class EbayKeyCache: Sendable {
     }
 
     /// The PEM for `keyID`: pinned, cached, or fetched now.
-    func key(_ keyID: String) async throws(MarketplaceAPIError) -> String {
+    func key(_ keyID: String) async throws(OutboundError) -> String {
         if let pem = pinned[keyID] { return pem }
         let now = clock()
-        enum Step { case found(String), failed(MarketplaceAPIError), wait(Task<String, any Error>, stale: String?) }
+        enum Step { case found(String), failed(OutboundError), wait(Task<String, any Error>, stale: String?) }
         let step = state.withLock { state -> Step in
             let known = state.fetched[keyID]
             if let known, now - known.at < lifetime { return .found(known.pem) }
@@ -51,13 +51,13 @@ final class EbayKeyCache: Sendable {
                 return known.map { .found($0.pem) } ?? .failed(failure.error)
             }
             guard let fetch else {
-                return .failed(MarketplaceAPIError(.notConfigured, message: "the key \(keyID) is not pinned and eBay's API is not configured"))
+                return .failed(OutboundError(.notConfigured, message: "the key \(keyID) is not pinned and eBay's API is not configured"))
             }
             // Made-up key ids spend the fetch budget; a key fetched before is refetched regardless.
             if known == nil {
                 let wait = state.fetches.wait(now: now)
                 if wait > 0 {
-                    return .failed(MarketplaceAPIError(.rateLimited, message: "too many key fetches lately", retryAfter: wait))
+                    return .failed(OutboundError(.rateLimited, message: "too many key fetches lately", retryAfter: wait))
                 }
                 state.fetches.record(now: now)
             }
@@ -65,7 +65,7 @@ final class EbayKeyCache: Sendable {
             let task = Task { () throws -> String in
                 let pem = try await fetch(keyID)
                 guard EbaySignature.isPublicKey(pem) else {
-                    throw MarketplaceAPIError(.invalidResponse, message: "eBay's key \(keyID) is not a P-256 public key")
+                    throw OutboundError(.invalidResponse, message: "eBay's key \(keyID) is not a P-256 public key")
                 }
                 return pem
             }
@@ -87,7 +87,7 @@ final class EbayKeyCache: Sendable {
                 }
                 return pem
             } catch {
-                let failure = (error as? MarketplaceAPIError) ?? MarketplaceAPIError(.network, message: "key fetch interrupted")
+                let failure = (error as? OutboundError) ?? OutboundError(.network, message: "key fetch interrupted")
                 state.withLock {
                     $0.failed[keyID] = (failure, clock())
                     if $0.pending[keyID] == task { $0.pending[keyID] = nil }

@@ -1,74 +1,64 @@
 import Foundation
 import Logging
+import StockyardOutbound
 
-/// eBay's side of the look-ups: a thread per look-up worker plus one for keys and tokens, the
-/// application token (for keys) and the seller's user token (for orders).
+/// eBay as a configuration of the outbound layer: a thread per look-up worker plus one for keys
+/// and tokens, one call budget for all of them, the application token (for notification keys)
+/// and the seller's user token (for orders), each kept by a `TokenKeeper` (10 requests per 10
+/// minutes, counted across restarts; refused credentials are tried again after 10 minutes).
 final class EbayLookups: Sendable {
-    private let caller: MarketplaceCaller<EbayAPIClient>
-    private let applicationToken: MarketplaceTokenKeeper
-    private let userToken: MarketplaceTokenKeeper?
+    /// Key fetches, with the application token.
+    private let keys: OutboundCaller<EbayAPIClient>
+    /// Order look-ups, with the seller's token.
+    private let orders: OutboundCaller<EbayAPIClient>?
     /// The thread for key fetches and token requests, apart from the look-up workers'.
     private let spareThread: Int
 
-    init(configuration: EbayAPIConfiguration, cache: TokenCache, logger: Logger) {
+    init(configuration: EbayAPIConfiguration, limiter: CallLimiter, store: OutboundStore, logger: Logger) {
         let workers = max(1, configuration.concurrency)
-        let caller = MarketplaceCaller(name: "ebay", threads: workers + 1) { EbayAPIClient(configuration: configuration) }
-        self.caller = caller
+        let pool = WorkerPool(name: "ebay", threads: workers + 1) { EbayAPIClient(configuration: configuration) }
         spareThread = workers
         let spare = workers
-        applicationToken = MarketplaceTokenKeeper(
-            name: "ebay:app", identity: TokenCache.identity(configuration.apiURL, configuration.clientID, configuration.clientSecret),
-            refreshToken: nil, cache: cache, logger: logger
-        ) { _ throws(MarketplaceAPIError) in
-            try await caller.run(on: spare) { client throws(MarketplaceAPIError) in try client.applicationToken(now: Date().timeIntervalSince1970) }
+        let policy = TokenPolicy(refusal: .retryAfter(600))
+        let applicationToken = TokenKeeper(
+            name: "ebay:app", identity: TokenKeeper.identity(configuration.apiURL, configuration.clientID, configuration.clientSecret),
+            policy: policy, store: store, logger: logger
+        ) { _, now throws(OutboundError) in
+            try await pool.run(on: spare) { client throws(OutboundError) in try client.applicationToken(now: now) }
         }
-        userToken = configuration.refreshToken.map { refresh in
-            MarketplaceTokenKeeper(
-                name: "ebay:user", identity: TokenCache.identity(configuration.apiURL, configuration.clientID, refresh),
-                refreshToken: refresh, cache: cache, logger: logger
-            ) { _ throws(MarketplaceAPIError) in
-                try await caller.run(on: spare) { client throws(MarketplaceAPIError) in
-                    try client.userToken(refreshToken: refresh, now: Date().timeIntervalSince1970)
-                }
+        // The Notification API has limits of its own, apart from the Fulfillment API's; a
+        // paused look-up lane must not hold the key a webhook is waiting for.
+        let keyLimiter = CallLimiter(
+            name: "ebay-keys", limits: .init(perMinute: 60, concurrent: 1, daily: .max, dailyReserve: 0), store: store, logger: logger)
+        keys = OutboundCaller(pool: pool, limiter: keyLimiter, tokens: applicationToken, logger: logger)
+        orders = configuration.refreshToken.map { refresh in
+            let userToken = TokenKeeper(
+                name: "ebay:user", identity: TokenKeeper.identity(configuration.apiURL, configuration.clientID, refresh),
+                refreshToken: refresh, policy: policy, store: store, logger: logger
+            ) { _, now throws(OutboundError) in
+                try await pool.run(on: spare) { client throws(OutboundError) in try client.userToken(refreshToken: refresh, now: now) }
             }
+            return OutboundCaller(pool: pool, limiter: limiter, tokens: userToken, logger: logger)
         }
     }
 
-    func stop() { caller.stop() }
+    func stop() { keys.stop() }
 
     /// The PEM of eBay's notification key `keyID`.
-    func publicKey(_ keyID: String) async throws(MarketplaceAPIError) -> String {
-        let caller = self.caller
-        let thread = spareThread
-        return try await applicationToken.authorized { token throws(MarketplaceAPIError) in
-            try await caller.run(on: thread) { client throws(MarketplaceAPIError) in try client.publicKey(keyID: keyID, token: token) }
+    func publicKey(_ keyID: String) async throws(OutboundError) -> String {
+        // A webhook waits for the key: never longer than a few seconds.
+        try await keys.call(deadline: .now + .seconds(5), on: spareThread, retry: LookupLane.retry) { client, token throws(OutboundError) in
+            try client.publicKey(keyID: keyID, token: token!.accessToken)
         }
     }
 
     /// The order `orderID`, on worker `worker`'s thread.
-    func order(_ orderID: String, worker: Int) async throws(MarketplaceAPIError) -> [UInt8] {
-        guard let userToken else {
-            throw MarketplaceAPIError(.notConfigured, message: "no eBay seller refresh token is configured (STOCKYARD_EBAY_REFRESH_TOKEN)")
+    func order(_ orderID: String, worker: Int, retry: RetryPolicy = LookupLane.retry) async throws(OutboundError) -> [UInt8] {
+        guard let orders else {
+            throw OutboundError(.notConfigured, message: "no eBay seller refresh token is configured (STOCKYARD_EBAY_REFRESH_TOKEN)")
         }
-        let caller = self.caller
-        let thread = worker % spareThread
-        return try await userToken.authorized { token throws(MarketplaceAPIError) in
-            try await caller.run(on: thread) { client throws(MarketplaceAPIError) in try client.order(orderID, token: token) }
-        }
-    }
-}
-
-extension MarketplaceTokenKeeper {
-    /// Runs `call` with the current token; after a 401, once more with a fresh one.
-    func authorized<T: Sendable>(
-        _ call: @Sendable (String) async throws(MarketplaceAPIError) -> T
-    ) async throws(MarketplaceAPIError) -> T {
-        let token = try await current()
-        do throws(MarketplaceAPIError) {
-            return try await call(token.accessToken)
-        } catch where error.code == .unauthorized {
-            let fresh = try await refresh(replacing: token.accessToken)
-            return try await call(fresh.accessToken)
+        return try await orders.call(on: worker % spareThread, retry: retry) { client, token throws(OutboundError) in
+            try client.order(orderID, token: token!.accessToken)
         }
     }
 }

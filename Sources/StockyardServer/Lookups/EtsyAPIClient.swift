@@ -1,5 +1,5 @@
 import Foundation
-import StockyardHTTPClient
+import StockyardOutbound
 
 /// Etsy's Open API v3 over libcurl: the OAuth token refresh and shop receipts. One per thread.
 final class EtsyAPIClient {
@@ -13,7 +13,7 @@ final class EtsyAPIClient {
 
     /// `POST /v3/public/oauth/token` with a refresh token: a new access token and the refresh
     /// token Etsy issued with it.
-    func refresh(refreshToken: String, now: Double) throws(MarketplaceAPIError) -> MarketplaceToken {
+    func refresh(refreshToken: String, now: Double) throws(OutboundError) -> AccessToken {
         do {
             let response = try http.perform(
                 "POST", FormEncoding.base(configuration.apiURL) + "/v3/public/oauth/token",
@@ -31,7 +31,7 @@ final class EtsyAPIClient {
 
     /// `GET /v3/application/shops/{shop_id}/receipts/{receipt_id}`: the receipt with its
     /// transactions, as Etsy returns it.
-    func receipt(shopID: String, receiptID: String, token: String) throws(MarketplaceAPIError) -> [UInt8] {
+    func receipt(shopID: String, receiptID: String, token: String) throws(OutboundError) -> [UInt8] {
         let path = "/v3/application/shops/\(FormEncoding.encode(shopID))/receipts/\(FormEncoding.encode(receiptID))"
         return try http.perform(
             "GET", FormEncoding.base(configuration.apiURL) + path,

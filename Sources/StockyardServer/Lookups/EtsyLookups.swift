@@ -1,39 +1,36 @@
 import Foundation
 import Logging
+import StockyardOutbound
 
-/// Etsy's side of the look-ups: a thread per look-up worker plus one for tokens, and the shop
-/// owner's token, whose refresh token rotates with each refresh.
+/// Etsy as a configuration of the outbound layer: a thread per look-up worker plus one for
+/// tokens, one call budget, and the shop owner's token, whose refresh token rotates with each
+/// refresh (the rotated one is cached in Redis with the access token).
 final class EtsyLookups: Sendable {
-    private let caller: MarketplaceCaller<EtsyAPIClient>
-    private let token: MarketplaceTokenKeeper
+    private let receipts: OutboundCaller<EtsyAPIClient>
     private let workers: Int
 
-    init(configuration: EtsyAPIConfiguration, cache: TokenCache, logger: Logger) {
+    init(configuration: EtsyAPIConfiguration, limiter: CallLimiter, store: OutboundStore, logger: Logger) {
         let workers = max(1, configuration.concurrency)
-        let caller = MarketplaceCaller(name: "etsy", threads: workers + 1) { EtsyAPIClient(configuration: configuration) }
-        self.caller = caller
+        let pool = WorkerPool(name: "etsy", threads: workers + 1) { EtsyAPIClient(configuration: configuration) }
         self.workers = workers
-        token = MarketplaceTokenKeeper(
-            name: "etsy", identity: TokenCache.identity(configuration.apiURL, configuration.keystring, configuration.refreshToken),
-            refreshToken: configuration.refreshToken, cache: cache, logger: logger
-        ) { refreshToken throws(MarketplaceAPIError) in
+        let token = TokenKeeper(
+            name: "etsy", identity: TokenKeeper.identity(configuration.apiURL, configuration.keystring, configuration.refreshToken),
+            refreshToken: configuration.refreshToken, policy: TokenPolicy(refusal: .retryAfter(600)), store: store, logger: logger
+        ) { refreshToken, now throws(OutboundError) in
             let current = refreshToken ?? configuration.refreshToken
-            return try await caller.run(on: workers) { client throws(MarketplaceAPIError) in
-                try client.refresh(refreshToken: current, now: Date().timeIntervalSince1970)
-            }
+            return try await pool.run(on: workers) { client throws(OutboundError) in try client.refresh(refreshToken: current, now: now) }
         }
+        receipts = OutboundCaller(pool: pool, limiter: limiter, tokens: token, logger: logger)
     }
 
-    func stop() { caller.stop() }
+    func stop() { receipts.stop() }
 
     /// The receipt `receiptID` of shop `shopID`, on worker `worker`'s thread.
-    func receipt(shopID: String, receiptID: String, worker: Int) async throws(MarketplaceAPIError) -> [UInt8] {
-        let caller = self.caller
-        let thread = worker % workers
-        return try await token.authorized { token throws(MarketplaceAPIError) in
-            try await caller.run(on: thread) { client throws(MarketplaceAPIError) in
-                try client.receipt(shopID: shopID, receiptID: receiptID, token: token)
-            }
+    func receipt(
+        shopID: String, receiptID: String, worker: Int, retry: RetryPolicy = LookupLane.retry
+    ) async throws(OutboundError) -> [UInt8] {
+        try await receipts.call(on: worker % workers, retry: retry) { client, token throws(OutboundError) in
+            try client.receipt(shopID: shopID, receiptID: receiptID, token: token!.accessToken)
         }
     }
 }

@@ -1,12 +1,13 @@
 import Foundation
 import StockyardChannels
 import StockyardCore
+import StockyardOutbound
 import Synchronization
 
 /// One channel's side of the look-ups: how to fetch and read its orders, how fast, and which
 /// jobs its workers hold now.
 final class LookupLane: Sendable {
-    typealias Fetch = @Sendable (_ job: LookupJob, _ worker: Int) async throws(MarketplaceAPIError) -> [UInt8]
+    typealias Fetch = @Sendable (_ job: LookupJob, _ worker: Int) async throws(OutboundError) -> [UInt8]
     typealias Read = @Sendable (_ body: [UInt8], _ job: LookupJob) throws(PayloadError) -> ChannelDelivery
 
     /// What a lane reports in `/readyz`.
@@ -20,18 +21,23 @@ final class LookupLane: Sendable {
     let kind: LookupJob.Kind
     let channel: Channel
     let concurrency: Int
-    let gate: RateGate
+    /// The channel's call budget: its pace, and the pauses the channel asked for or the lane chose.
+    let limiter: CallLimiter
     let fetch: Fetch
     let read: Read
     let claims = Claims()
     let status = Mutex(Status())
     let strikes = Mutex(Strikes())
 
-    init(kind: LookupJob.Kind, channel: Channel, concurrency: Int, gate: RateGate, fetch: @escaping Fetch, read: @escaping Read) {
+    /// Look-ups are tried once per attempt: a job's own retries, with their waits, are the
+    /// lane's; a 429 pauses the budget and the job goes back to wait for it.
+    static let retry = RetryPolicy(attempts: 1, waitOnRateLimit: false)
+
+    init(kind: LookupJob.Kind, channel: Channel, concurrency: Int, limiter: CallLimiter, fetch: @escaping Fetch, read: @escaping Read) {
         self.kind = kind
         self.channel = channel
         self.concurrency = concurrency
-        self.gate = gate
+        self.limiter = limiter
         self.fetch = fetch
         self.read = read
     }
@@ -83,9 +89,8 @@ final class LookupLane: Sendable {
         }
     }
 
-    /// Failures and rate limits in a row, across the lane's jobs.
+    /// Failures in a row, across the lane's jobs.
     struct Strikes {
         var failures = 0
-        var rateLimits = 0
     }
 }

@@ -4,6 +4,7 @@ import Prometheus
 import ServiceLifecycle
 import StockyardChannels
 import StockyardCore
+import StockyardOutbound
 import Synchronization
 
 /// Drains the look-up jobs that eBay and Etsy notifications leave: each job's order is fetched
@@ -19,7 +20,7 @@ public final class LookupService: Service, Sendable {
     private let lanes: [LookupLane]
     private let ebay: EbayLookups?
     private let etsy: EtsyLookups?
-    private let tokenCache: TokenCache
+    private let store: OutboundStore
     /// eBay's notification keys, pinned or fetched.
     let ebayKeys: EbayKeyCache
 
@@ -28,15 +29,20 @@ public final class LookupService: Service, Sendable {
         self.configuration = configuration.lookups
         self.metrics = metrics
         self.logger = logger
-        let cache = TokenCache(redis: configuration.redis)
-        tokenCache = cache
-        ebay = configuration.ebayAPI.map { EbayLookups(configuration: $0, cache: cache, logger: logger) }
-        etsy = configuration.etsyAPI.map { EtsyLookups(configuration: $0, cache: cache, logger: logger) }
+        let store = OutboundStore(redis: configuration.redis)
+        self.store = store
+        func limiter(_ name: String, perSecond: Double?, concurrency: Int?) -> CallLimiter {
+            CallLimiter(name: name, limits: Self.limits(perSecond: perSecond ?? 1, concurrency: concurrency ?? 1), store: store, logger: logger)
+        }
+        let ebayLimiter = limiter("ebay", perSecond: configuration.ebayAPI?.lookupsPerSecond, concurrency: configuration.ebayAPI?.concurrency)
+        let etsyLimiter = limiter("etsy", perSecond: configuration.etsyAPI?.lookupsPerSecond, concurrency: configuration.etsyAPI?.concurrency)
+        ebay = configuration.ebayAPI.map { EbayLookups(configuration: $0, limiter: ebayLimiter, store: store, logger: logger) }
+        etsy = configuration.etsyAPI.map { EtsyLookups(configuration: $0, limiter: etsyLimiter, store: store, logger: logger) }
         var fetchKey: EbayKeyCache.Fetch?
         if let ebay {
             let keyMetrics = metrics.lookups
-            fetchKey = { (keyID: String) async throws(MarketplaceAPIError) -> String in
-                do throws(MarketplaceAPIError) {
+            fetchKey = { (keyID: String) async throws(OutboundError) -> String in
+                do throws(OutboundError) {
                     let pem = try await ebay.publicKey(keyID)
                     keyMetrics.keyFetches[true]?.increment()
                     return pem
@@ -53,9 +59,9 @@ public final class LookupService: Service, Sendable {
         lanes.append(
             LookupLane(
                 kind: .ebayOrder, channel: .ebay, concurrency: configuration.ebayAPI?.concurrency ?? 1,
-                gate: RateGate(perSecond: configuration.ebayAPI?.lookupsPerSecond ?? 1),
-                fetch: { job, worker throws(MarketplaceAPIError) in
-                    guard let ebay else { throw MarketplaceAPIError(.notConfigured, message: "eBay's API is not configured (STOCKYARD_EBAY_CLIENT_ID)") }
+                limiter: ebayLimiter,
+                fetch: { job, worker throws(OutboundError) in
+                    guard let ebay else { throw OutboundError(.notConfigured, message: "eBay's API is not configured (STOCKYARD_EBAY_CLIENT_ID)") }
                     return try await ebay.order(job.resource, worker: worker)
                 },
                 read: { body, job throws(PayloadError) in
@@ -65,9 +71,9 @@ public final class LookupService: Service, Sendable {
         lanes.append(
             LookupLane(
                 kind: .etsyReceipt, channel: .etsy, concurrency: configuration.etsyAPI?.concurrency ?? 1,
-                gate: RateGate(perSecond: configuration.etsyAPI?.lookupsPerSecond ?? 1),
-                fetch: { job, worker throws(MarketplaceAPIError) in
-                    guard let etsy else { throw MarketplaceAPIError(.notConfigured, message: "Etsy's API is not configured (STOCKYARD_ETSY_KEYSTRING)") }
+                limiter: etsyLimiter,
+                fetch: { job, worker throws(OutboundError) in
+                    guard let etsy else { throw OutboundError(.notConfigured, message: "Etsy's API is not configured (STOCKYARD_ETSY_KEYSTRING)") }
                     return try await etsy.receipt(shopID: job.shopID ?? "", receiptID: job.resource, worker: worker)
                 },
                 read: { body, job throws(PayloadError) in
@@ -76,12 +82,20 @@ public final class LookupService: Service, Sendable {
         self.lanes = lanes
     }
 
+    /// A channel's look-up budget: spaced to its rate, whoever makes the calls, and as many at
+    /// once as it has workers.
+    static func limits(perSecond: Double, concurrency: Int) -> CallBudget.Limits {
+        .init(spacing: 1 / max(0.001, perSecond), perMinute: .max, concurrent: max(1, concurrency), daily: .max, dailyReserve: 0)
+    }
+
     /// Per channel: `ok`, `not_configured`, `credentials_rejected`, `rate_limited` or `failing`.
     var currentStatus: [(channel: String, status: LookupLane.Status)] {
         lanes.map { ($0.channel.name, $0.status.withLock { $0 }) }
     }
 
     public func run() async throws {
+        // Calls made before a restart still count against each channel's limits.
+        for lane in lanes { await lane.limiter.restore() }
         await withDiscardingTaskGroup { group in
             for lane in lanes {
                 for worker in 0..<max(1, lane.concurrency) {
@@ -95,7 +109,7 @@ public final class LookupService: Service, Sendable {
         }
         ebay?.stop()
         etsy?.stop()
-        tokenCache.stop()
+        store.stop()
     }
 
     private static var nowMilliseconds: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
@@ -111,6 +125,13 @@ public final class LookupService: Service, Sendable {
 
     private func work(_ lane: LookupLane, worker: Int) async {
         while !Task.isCancelled {
+            // A paused lane (the channel asked, or its credentials or configuration are
+            // missing) holds its jobs untouched: no claim, no attempt spent, no spinning.
+            let paused = lane.limiter.pausedUntil() - Date().timeIntervalSince1970
+            if paused > 0 {
+                try? await Task.sleep(for: .milliseconds(Int64(min(paused, 3600) * 1000)))
+                continue
+            }
             guard let job = lane.claims.next(from: writer.inbox, kind: lane.kind, now: Self.nowMilliseconds) else {
                 try? await Task.sleep(for: .seconds(configuration.pollSeconds))
                 continue
@@ -122,8 +143,6 @@ public final class LookupService: Service, Sendable {
                 try? await Task.sleep(for: .seconds(1))
                 continue
             }
-            let wait = lane.gate.delay(now: Date().timeIntervalSince1970)
-            if wait > 0 { try? await Task.sleep(for: .seconds(min(wait, 3600))) }
             if Task.isCancelled {
                 lane.claims.release(job.id)
                 return
@@ -139,7 +158,7 @@ public final class LookupService: Service, Sendable {
         let channel = lane.channel.name
         let started = ContinuousClock.now
         let body: [UInt8]
-        do throws(MarketplaceAPIError) {
+        do throws(OutboundError) {
             body = try await lane.fetch(job, worker)
         } catch {
             metrics.lookups.record(channel, ContinuousClock.now - started)
@@ -182,18 +201,17 @@ public final class LookupService: Service, Sendable {
 
     /// A failed call: a pause for the lane (rate limits, refused credentials, the channel failing
     /// call after call) or the job's next attempt, or a dead letter after the last.
-    private func failed(_ job: LookupJob, lane: LookupLane, error: MarketplaceAPIError) async -> Double {
+    private func failed(_ job: LookupJob, lane: LookupLane, error: OutboundError) async -> Double {
         let channel = lane.channel.name
         let now = Date().timeIntervalSince1970
         switch error.code {
         case .rateLimited, .tokenRequestLimit:
-            // Etsy's 429 may carry no Retry-After: the pause grows while 429s keep coming.
-            let strikes = lane.strikes.withLock { strikes -> Int in
-                strikes.rateLimits += 1
-                return strikes.rateLimits
+            // The outbound layer paused the channel for a 429 (doubling while 429s keep coming
+            // without a Retry-After); a token request over the limit waits here for its turn.
+            if error.code == .tokenRequestLimit {
+                await lane.limiter.pause(forSeconds: min(3600, max(1, error.retryAfter ?? 60)), remember: false)
             }
-            let seconds = min(3600, max(1, error.retryAfter ?? 1, pow(2, Double(min(strikes, 13) - 1))))
-            lane.gate.pause(until: now + seconds)
+            let seconds = max(0, lane.limiter.pausedUntil() - now)
             metrics.lookups.count(channel, .rateLimited)
             lane.status.withLock {
                 $0.state = "rate_limited"
@@ -203,7 +221,7 @@ public final class LookupService: Service, Sendable {
             return 0
         case .credentialsRejected, .notConfigured:
             // Every job would fail the same way: they wait, unchanged, until a person fixes it.
-            lane.gate.pause(until: now + 60)
+            await lane.limiter.pause(forSeconds: 60, remember: false)
             lane.status.withLock {
                 $0.state = error.code == .notConfigured ? "not_configured" : "credentials_rejected"
                 $0.lastError = error.description
@@ -222,7 +240,7 @@ public final class LookupService: Service, Sendable {
             }
             if failures >= 3 {
                 let seconds = min(configuration.maxBackoffSeconds, max(1, configuration.backoff(afterAttempts: failures - 2)))
-                lane.gate.pause(until: now + seconds)
+                await lane.limiter.pause(forSeconds: seconds, remember: false)
                 lane.status.withLock {
                     $0.state = "failing"
                     $0.lastError = error.description

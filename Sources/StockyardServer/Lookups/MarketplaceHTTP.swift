@@ -1,9 +1,8 @@
 import Foundation
-import StockyardHTTPClient
-import StockyardZoho
+import StockyardOutbound
 
 /// What eBay's and Etsy's clients share: one libcurl handle, and the reading of answers into
-/// `MarketplaceAPIError`s (eBay's `errors[]` envelope, Etsy's and OAuth's `error` field).
+/// `OutboundError`s (eBay's `errors[]` envelope, Etsy's and OAuth's `error` field).
 struct MarketplaceHTTP {
     let http: CurlHTTPClient
 
@@ -14,50 +13,36 @@ struct MarketplaceHTTP {
     /// Performs a request; any status but 2xx becomes an error.
     func perform(
         _ method: String, _ url: String, headers: [(String, String)], body: [UInt8]? = nil
-    ) throws(MarketplaceAPIError) -> HTTPClientResponse {
-        let response: HTTPClientResponse
-        do {
-            response = try http.request(method: method, url: url, headers: headers, body: body)
-        } catch {
-            throw MarketplaceAPIError(.network, message: error.message)
-        }
+    ) throws(OutboundError) -> HTTPClientResponse {
+        let response = try http.exchange(method, url, headers: headers, body: body)
         guard !(200..<300).contains(response.status) else { return response }
-        let retryAfter = response.header("Retry-After").flatMap { RetryAfter.seconds($0) }
-        let message = Self.errorMessage(response.body) ?? "HTTP \(response.status)"
-        let code: MarketplaceAPIError.Code
-        switch response.status {
-        case 429: code = .rateLimited
-        case 401: code = .unauthorized
-        case 403: code = .forbidden
-        case 404: code = .notFound
-        case 500...: code = .serverError
-        default: code = .rejected
-        }
-        throw MarketplaceAPIError(code, status: response.status, message: message, retryAfter: retryAfter)
+        throw OutboundError.from(
+            status: response.status, message: Self.errorMessage(response.body) ?? "HTTP \(response.status)",
+            retryAfter: response.retryAfter(), idempotent: CurlHTTPClient.isIdempotent(method))
     }
 
     /// A JSON object answer.
-    static func object(_ response: HTTPClientResponse) throws(MarketplaceAPIError) -> [String: Any] {
+    static func object(_ response: HTTPClientResponse) throws(OutboundError) -> [String: Any] {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] else {
-            throw MarketplaceAPIError(.invalidResponse, status: response.status, message: "the answer is not a JSON object")
+            throw OutboundError(.invalidResponse, status: response.status, message: "the answer is not a JSON object")
         }
         return object
     }
 
     /// An OAuth token answer (`access_token`, `expires_in`, maybe `refresh_token`).
-    static func token(_ response: HTTPClientResponse, now: Double) throws(MarketplaceAPIError) -> MarketplaceToken {
+    static func token(_ response: HTTPClientResponse, now: Double) throws(OutboundError) -> AccessToken {
         let object = try object(response)
         guard let access = object["access_token"] as? String, !access.isEmpty else {
-            throw MarketplaceAPIError(.invalidResponse, status: response.status, message: "the token answer has no access_token")
+            throw OutboundError(.invalidResponse, status: response.status, message: "the token answer has no access_token")
         }
         let lifetime = (object["expires_in"] as? NSNumber)?.doubleValue ?? 3600
-        return MarketplaceToken(accessToken: access, expiresAt: now + lifetime, refreshToken: object["refresh_token"] as? String)
+        return AccessToken(accessToken: access, expiresAt: now + lifetime, issuedAt: now, refreshToken: object["refresh_token"] as? String)
     }
 
     /// A token endpoint's refusal of the client or the grant (OAuth's `invalid_client`,
     /// `invalid_grant`, `unauthorized_client`): not worth retrying soon. Other failures stay
     /// what they are.
-    static func tokenError(_ error: MarketplaceAPIError) -> MarketplaceAPIError {
+    static func tokenError(_ error: OutboundError) -> OutboundError {
         guard error.code == .rejected || error.code == .unauthorized,
             ["invalid_client", "invalid_grant", "unauthorized_client"].contains(where: { error.message.hasPrefix($0) })
         else { return error }

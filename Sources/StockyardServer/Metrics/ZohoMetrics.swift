@@ -1,4 +1,5 @@
 import Prometheus
+import StockyardOutbound
 import StockyardZoho
 
 /// Metrics of the Zoho sync: calls, batches, token refreshes and the sync's state.
@@ -83,12 +84,12 @@ public final class ZohoMetrics: Sendable {
 }
 
 extension ZohoMetrics.CallOutcome {
-    init(_ error: ZohoError) {
+    init(_ error: OutboundError) {
         switch error.code {
         case .rateLimited, .quotaExhausted: self = .rateLimited
         case .unauthorized: self = .unauthorized
         case .rejected: self = .rejected
-        case .server: self = .serverError
+        case .serverError: self = .serverError
         case .network: self = .network
         case .invalidResponse: self = .invalidResponse
         default: self = .refused

@@ -6,6 +6,7 @@ import Prometheus
 import ServiceLifecycle
 import StockyardChannels
 import StockyardCore
+import StockyardOutbound
 import StockyardRedis
 import StockyardZoho
 import Synchronization

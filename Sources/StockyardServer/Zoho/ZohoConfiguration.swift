@@ -1,3 +1,4 @@
+import StockyardOutbound
 import StockyardZoho
 
 /// How to reach one Zoho organization and how to sync with it.
@@ -25,8 +26,6 @@ public struct ZohoConfiguration: Sendable {
     public var limits: CallBudget.Limits
     /// Token requests allowed per ten minutes (Zoho allows 10).
     public var tokenRequestsPer10Minutes: Int
-    /// Seconds before expiry that a token is refreshed.
-    public var tokenRefreshMarginSeconds: Double
     /// Pages of recent adjustments (200 each) searched for a batch whose outcome is unknown.
     public var lookupPages: Int
     /// Seconds to wait after an unknown outcome before looking, so a late write can land.
@@ -58,7 +57,6 @@ public struct ZohoConfiguration: Sendable {
         timeZone: String = "UTC",
         limits: CallBudget.Limits = .init(),
         tokenRequestsPer10Minutes: Int = 10,
-        tokenRefreshMarginSeconds: Double = 300,
         lookupPages: Int = 5,
         lookupDelaySeconds: Double = 5,
         connectTimeoutSeconds: Double = 5,
@@ -83,7 +81,6 @@ public struct ZohoConfiguration: Sendable {
         self.timeZone = timeZone
         self.limits = limits
         self.tokenRequestsPer10Minutes = tokenRequestsPer10Minutes
-        self.tokenRefreshMarginSeconds = tokenRefreshMarginSeconds
         self.lookupPages = lookupPages
         self.lookupDelaySeconds = lookupDelaySeconds
         self.connectTimeoutSeconds = connectTimeoutSeconds

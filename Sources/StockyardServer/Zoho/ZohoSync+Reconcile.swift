@@ -1,9 +1,10 @@
 import Foundation
 import Logging
+import Prometheus
 import StockyardCore
+import StockyardOutbound
 import StockyardZoho
 import Synchronization
-import Prometheus
 
 /// What a reconciliation found (and fixed).
 public struct ReconcileReport: Sendable {
@@ -23,7 +24,7 @@ extension ZohoSync {
     /// Pages through Zoho's items (at most `maxPages` of 200), compares each item × location's
     /// stock on hand with `zoho_on_hand`, and with `fix` sets it from Zoho where they differ and
     /// nothing is in flight. Flushes wait meanwhile, so no batch settles half-way through.
-    public func reconcile(fix: Bool, maxPages: Int) async throws(ZohoError) -> ReconcileReport {
+    public func reconcile(fix: Bool, maxPages: Int) async throws(OutboundError) -> ReconcileReport {
         await flushLock.lock()
         do {
             let report = try await reconcileLocked(fix: fix, maxPages: maxPages)
@@ -35,7 +36,7 @@ extension ZohoSync {
         }
     }
 
-    private func reconcileLocked(fix: Bool, maxPages: Int) async throws(ZohoError) -> ReconcileReport {
+    private func reconcileLocked(fix: Bool, maxPages: Int) async throws(OutboundError) -> ReconcileReport {
         var report = ReconcileReport()
         var zoho: [String: [String: Int64]] = [:]
         var page = 1
@@ -44,14 +45,14 @@ extension ZohoSync {
             let current = page
             let list: ZohoPage<ZohoItem>
             do {
-                list = try await read(.items, priority: .normal, deadline: nil) { client, endpoint throws(ZohoError) in
+                list = try await read(.items, priority: .normal, deadline: nil) { client, endpoint throws(OutboundError) in
                     try client.listItems(page: current, perPage: 200, at: endpoint)
                 }
             } catch {
                 // Reading is safe to repeat, a few times (a `where` would bind to the last pattern only).
-                guard [.server, .network, .invalidResponse].contains(error.code), failures < 3 else { throw error }
+                guard [.serverError, .network, .invalidResponse].contains(error.code), failures < 3 else { throw error }
                 failures += 1
-                try await caller.pause(backoff(failures), deadline: nil)
+                try await CallLimiter.sleep(backoff(failures), deadline: nil)
                 continue
             }
             report.pages += 1
@@ -85,7 +86,7 @@ extension ZohoSync {
                     _ = try await writer.submit(.stock(settings))
                     report.fixed = settings.count
                 } catch {
-                    throw ZohoError(.notSent, message: "the fixes could not be stored: \(error)", outcomeKnown: true)
+                    throw OutboundError(.notSent, message: "the fixes could not be stored: \(error)", outcomeKnown: true)
                 }
             }
         }

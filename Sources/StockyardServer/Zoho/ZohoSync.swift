@@ -4,6 +4,7 @@ import Prometheus
 import ServiceLifecycle
 import StockyardChannels
 import StockyardCore
+import StockyardOutbound
 import StockyardRedis
 import StockyardZoho
 import Synchronization
@@ -39,7 +40,8 @@ public final class ZohoSync: Service, Sendable {
     let configuration: ZohoConfiguration
     let writer: LedgerWriter
     let caller: ZohoCaller
-    let tokens: ZohoTokenKeeper
+    let tokens: TokenKeeper
+    private let store: OutboundStore
     let metrics: ZohoMetrics
     let logger: Logger
     /// Held by a flush or a reconciliation: they never run at once.
@@ -54,8 +56,11 @@ public final class ZohoSync: Service, Sendable {
         self.writer = writer
         self.metrics = metrics.zoho
         self.logger = logger
-        self.caller = ZohoCaller(configuration: configuration, redis: redis, logger: logger)
-        self.tokens = ZohoTokenKeeper(configuration: configuration, caller: caller, metrics: metrics.zoho, logger: logger)
+        let store = OutboundStore(redis: redis)
+        self.store = store
+        let caller = ZohoCaller(zoho: configuration, store: store, metrics: metrics.zoho, logger: logger)
+        self.caller = caller
+        self.tokens = caller.tokens!
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: configuration.timeZone) ?? TimeZone(identifier: "UTC")!
@@ -66,8 +71,8 @@ public final class ZohoSync: Service, Sendable {
     public var currentStatus: Status {
         var copy = status.withLock { $0 }
         copy.sealedBatches = writer.inbox.zohoBatchCount
-        copy.callsLastMinute = caller.callsLastMinute()
-        copy.callsToday = caller.callsToday()
+        copy.callsLastMinute = caller.limiter.callsLastMinute()
+        copy.callsToday = caller.limiter.callsToday()
         return copy
     }
 
@@ -88,6 +93,7 @@ public final class ZohoSync: Service, Sendable {
             logger.info("Zoho sync stopped", metadata: ["unsettled_batches": "\(left)"])
         }
         caller.stop()
+        store.stop()
     }
 
     private func loop(stopping: StopFlag) async {
@@ -96,8 +102,8 @@ public final class ZohoSync: Service, Sendable {
             if stopping.isStopping { return }
             try? await Task.sleep(for: .milliseconds(100))
         }
-        await tokens.loadCached()
-        await caller.restoreBudget()
+        await tokens.load()
+        await caller.limiter.restore()
         var lastFlush = ContinuousClock.now
         // The first reconciliation runs one interval after start.
         var lastReconcileRun = ContinuousClock.now
@@ -147,7 +153,7 @@ public final class ZohoSync: Service, Sendable {
             }
             // Take the call slot first, so nets keep collecting while the budget is short.
             do {
-                try await caller.acquire(.normal, deadline: deadline)
+                try await caller.limiter.acquire(.normal, deadline: deadline)
             } catch {
                 note(error)
                 return
@@ -156,12 +162,12 @@ public final class ZohoSync: Service, Sendable {
             do {
                 batch = try await seal()
             } catch {
-                caller.release(unused: true)
+                caller.limiter.release(unused: true)
                 logger.warning("cannot seal a Zoho batch", metadata: ["error": "\(error)"])
                 return
             }
             guard let batch else {
-                caller.release(unused: true)
+                caller.limiter.release(unused: true)
                 return
             }
             guard await post(batch, holdingSlot: true, deadline: deadline) else { return }
@@ -223,7 +229,7 @@ public final class ZohoSync: Service, Sendable {
         while true {
             if !holding {
                 do {
-                    try await caller.acquire(.normal, deadline: deadline)
+                    try await caller.limiter.acquire(.normal, deadline: deadline)
                 } catch {
                     note(error)
                     return false
@@ -231,7 +237,7 @@ public final class ZohoSync: Service, Sendable {
             }
             holding = false
             let result = await create(batch)
-            caller.release()
+            caller.limiter.release()
             switch result {
             case .success(let adjustment):
                 metrics.count(.create, .ok)
@@ -245,12 +251,12 @@ public final class ZohoSync: Service, Sendable {
                     refreshed = true
                     continue
                 case .rateLimited:
-                    caller.pause(forSeconds: error.retryAfter ?? 60)
+                    await caller.limiter.pause(forSeconds: error.retryAfter ?? 60)
                     setState(.retrying, error: error.description)
                     continue
                 case .rejected:
                     return await reject(batch, error: error)
-                case .refreshTokenRejected:
+                case .credentialsRejected:
                     setState(.tokenRejected, error: error.description)
                     return false
                 case .notSent:
@@ -262,14 +268,14 @@ public final class ZohoSync: Service, Sendable {
                 logger.warning(
                     "Zoho adjustment failed; retrying", metadata: ["reference": "\(batch.reference)", "error": "\(error)", "attempt": "\(attempt)"])
                 do {
-                    try await caller.pause(backoff(attempt), deadline: deadline)
+                    try await CallLimiter.sleep(backoff(attempt), deadline: deadline)
                 } catch {
                     return false
                 }
                 if !error.outcomeKnown {
                     // Zoho may have it: look before posting again.
                     do {
-                        try await caller.pause(configuration.lookupDelaySeconds, deadline: deadline)
+                        try await CallLimiter.sleep(configuration.lookupDelaySeconds, deadline: deadline)
                         let found = try await lookUp([batch.reference], deadline: deadline)
                         if let adjustmentID = found[batch.reference] {
                             metrics.count(.foundByLookup)
@@ -286,8 +292,8 @@ public final class ZohoSync: Service, Sendable {
     }
 
     /// One create call with a valid token; a 401 refreshes the token for the next attempt.
-    private func create(_ batch: ZohoBatch) async -> Result<Adjustment, ZohoError> {
-        let token: ZohoToken
+    private func create(_ batch: ZohoBatch) async -> Result<Adjustment, OutboundError> {
+        let token: AccessToken
         do {
             token = try await tokens.current()
         } catch {
@@ -297,9 +303,9 @@ public final class ZohoSync: Service, Sendable {
             date: batch.date, reason: configuration.reason, description: "Stockyard batch \(batch.id)",
             referenceNumber: batch.reference,
             lineItems: batch.lines.map { AdjustmentLine(itemID: $0.itemID, locationID: $0.locationID, quantityAdjusted: Double($0.quantity)) })
-        let endpoint = caller.endpoint(token)
+        let endpoint = configuration.endpoint(token)
         do {
-            return .success(try await caller.run { client throws(ZohoError) in try client.createAdjustment(request, at: endpoint) })
+            return .success(try await caller.run { client throws(OutboundError) in try client.createAdjustment(request, at: endpoint) })
         } catch {
             if error.code == .unauthorized {
                 _ = try? await tokens.refresh(replacing: token.accessToken)
@@ -309,59 +315,44 @@ public final class ZohoSync: Service, Sendable {
     }
 
     /// One read call (safe to repeat) within the budget: a 401 refreshes the token once and a
-    /// 429 pauses every call, both then retried here; other failures are the caller's.
+    /// 429 pauses every call, both then retried by the outbound layer; other failures are the caller's.
     func read<T: Sendable>(
         _ call: ZohoMetrics.Call, priority: CallBudget.Priority, deadline: ContinuousClock.Instant?,
-        _ body: @escaping @Sendable (ZohoAPIClient, ZohoEndpoint) throws(ZohoError) -> T
-    ) async throws(ZohoError) -> T {
-        var refreshed = false
-        while true {
-            try await caller.acquire(priority, deadline: deadline)
-            let result: Result<T, ZohoError>
-            do {
-                let endpoint = caller.endpoint(try await tokens.current())
-                result = .success(try await caller.run { client throws(ZohoError) in try body(client, endpoint) })
+        _ body: @escaping @Sendable (ZohoAPIClient, ZohoEndpoint) throws(OutboundError) -> T
+    ) async throws(OutboundError) -> T {
+        let configuration = self.configuration
+        let metrics = self.metrics
+        let value = try await caller.call(priority, deadline: deadline) { client, token throws(OutboundError) -> T in
+            do throws(OutboundError) {
+                return try body(client, configuration.endpoint(token!))
             } catch {
-                result = .failure(error)
-            }
-            caller.release()
-            switch result {
-            case .success(let value):
-                metrics.count(call, .ok)
-                return value
-            case .failure(let error):
+                // Each failed attempt is counted, as each reached Zoho.
                 metrics.count(call, .init(error))
-                switch error.code {
-                case .unauthorized where !refreshed:
-                    refreshed = true
-                    _ = try? await tokens.refresh(replacing: nil)
-                case .rateLimited:
-                    caller.pause(forSeconds: error.retryAfter ?? 60)
-                default:
-                    throw error
-                }
+                throw error
             }
         }
+        metrics.count(call, .ok)
+        return value
     }
 
     /// Looks for references among Zoho's newest adjustments; returns reference → adjustment id.
-    private func lookUp(_ references: Set<String>, deadline: ContinuousClock.Instant?) async throws(ZohoError) -> [String: String] {
+    private func lookUp(_ references: Set<String>, deadline: ContinuousClock.Instant?) async throws(OutboundError) -> [String: String] {
         var found: [String: String] = [:]
         var page = 1
         while page <= configuration.lookupPages && found.count < references.count {
             let current = page
             let list: ZohoPage<Adjustment>
             do {
-                list = try await read(.list, priority: .essential, deadline: deadline) { client, endpoint throws(ZohoError) in
+                list = try await read(.list, priority: .essential, deadline: deadline) { client, endpoint throws(OutboundError) in
                     try client.listAdjustments(page: current, perPage: 200, at: endpoint)
                 }
             } catch {
                 switch error.code {
-                case .refreshTokenRejected, .notSent, .quotaExhausted:
+                case .credentialsRejected, .notSent, .quotaExhausted:
                     throw error
                 default:
                     setState(.retrying, error: error.description)
-                    try await caller.pause(backoff(2), deadline: deadline)
+                    try await CallLimiter.sleep(backoff(2), deadline: deadline)
                     continue
                 }
             }
@@ -402,14 +393,14 @@ public final class ZohoSync: Service, Sendable {
 
     /// Zoho refused the batch (a 4xx other than auth and limits): split it to find the line at
     /// fault, or, for one line, keep it as a dead letter.
-    private func reject(_ batch: ZohoBatch, error: ZohoError) async -> Bool {
+    private func reject(_ batch: ZohoBatch, error: OutboundError) async -> Bool {
         do {
             if batch.lines.count == 1 {
                 let line = batch.lines[0]
                 let milliseconds = Int64(Date().timeIntervalSince1970 * 1000)
                 let letter = DeadLetter(
                     id: String(milliseconds).leftPadded(to: 13) + "-" + batch.id, channel: "zoho", receivedAt: milliseconds,
-                    code: "zoho_\(error.zohoCode.map(String.init) ?? "rejected")", message: error.message, field: "line_items[0]",
+                    code: "zoho_\(error.vendorCode.map(String.init) ?? "rejected")", message: error.message, field: "line_items[0]",
                     headers: [RefusedLine.kindHeader: RefusedLine.kind], body: RefusedLine(line, reference: batch.reference).body,
                     replays: 0)
                 _ = try await writer.submit(.zoho(.reject(batchID: batch.id, letter: letter)))
@@ -448,10 +439,10 @@ public final class ZohoSync: Service, Sendable {
         return Double.random(in: (ceiling / 2)...max(ceiling / 2, ceiling))
     }
 
-    private func note(_ error: ZohoError) {
+    private func note(_ error: OutboundError) {
         switch error.code {
         case .quotaExhausted: setState(.quotaExhausted, error: error.description)
-        case .refreshTokenRejected: setState(.tokenRejected, error: error.description)
+        case .credentialsRejected: setState(.tokenRejected, error: error.description)
         case .notSent: break
         default: setState(.retrying, error: error.description)
         }

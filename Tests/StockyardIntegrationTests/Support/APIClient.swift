@@ -1,5 +1,5 @@
 import Foundation
-import StockyardHTTPClient
+import StockyardOutbound
 
 /// Talks to the service's API over real HTTP, with JSON in and out.
 final class APIClient {

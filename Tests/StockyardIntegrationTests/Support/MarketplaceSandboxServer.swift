@@ -1,5 +1,5 @@
 import Foundation
-import StockyardHTTPClient
+import StockyardOutbound
 import StockyardMarketplaceSandbox
 
 /// The eBay and Etsy sandbox (`stockyard marketplaces sandbox`), run as a process of its own with

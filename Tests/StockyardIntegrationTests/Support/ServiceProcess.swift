@@ -1,5 +1,5 @@
 import Foundation
-import StockyardHTTPClient
+import StockyardOutbound
 
 /// The `stockyard` executable running as a child process, as it runs in production.
 final class ServiceProcess: @unchecked Sendable {

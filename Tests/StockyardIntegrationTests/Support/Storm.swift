@@ -1,5 +1,5 @@
 import Foundation
-import StockyardHTTPClient
+import StockyardOutbound
 
 /// A storm of sale events from many connections, each request's lines its own, with
 /// duplicates and reorderings inside requests and whole requests delivered twice.
