@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "stockyard", targets: ["stockyard"]),
+        .executable(name: "stockyard-dev", targets: ["stockyard-dev"]),
         // The core and the channel readers, for the benchmark package.
         .library(name: "StockyardCore", targets: ["StockyardCore"]),
         .library(name: "StockyardChannels", targets: ["StockyardChannels"]),
@@ -87,27 +88,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // A stand-in for Zoho over real HTTP, for running without credentials and for tests.
+        // Development servers, out of the production binary: stand-ins for Zoho (token endpoint,
+        // adjustments, items, locations, limits and faults) and for eBay's and Etsy's APIs
+        // (tokens, look-ups, signed notifications, limits and faults), over real HTTP.
         .target(
-            name: "StockyardZohoSandbox",
-            dependencies: [
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-
-        // A stand-in for eBay's and Etsy's APIs over real HTTP: tokens, order and receipt look-ups,
-        // signed notifications, limits and faults.
-        .target(
-            name: "StockyardMarketplaceSandbox",
+            name: "StockyardDevServers",
             dependencies: [
                 "StockyardChannels",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -151,11 +143,23 @@ let package = Package(
                 "StockyardChannels",
                 "StockyardOutbound",
                 "StockyardZoho",
-                "StockyardZohoSandbox",
-                "StockyardMarketplaceSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The development servers' executable, for ops/run, the load tests and the tests.
+        .executableTarget(
+            name: "stockyard-dev",
+            dependencies: [
+                "StockyardDevServers",
+                "StockyardServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -179,8 +183,7 @@ let package = Package(
                 "StockyardServer",
                 "StockyardOutbound",
                 "StockyardZoho",
-                "StockyardZohoSandbox",
-                "StockyardMarketplaceSandbox",
+                "StockyardDevServers",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

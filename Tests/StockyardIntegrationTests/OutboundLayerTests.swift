@@ -1,11 +1,10 @@
 import Foundation
 import Logging
 import Prometheus
-import StockyardMarketplaceSandbox
 import StockyardOutbound
 import StockyardRedis
 import StockyardZoho
-import StockyardZohoSandbox
+import StockyardDevServers
 import Synchronization
 import Testing
 

@@ -1,7 +1,7 @@
 import Foundation
 import StockyardOutbound
 import StockyardZoho
-import StockyardZohoSandbox
+import StockyardDevServers
 import Testing
 
 /// The libcurl Zoho client against the sandbox over loopback HTTP: tokens, adjustments, items,

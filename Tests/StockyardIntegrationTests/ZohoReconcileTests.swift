@@ -1,6 +1,6 @@
 import Foundation
 import StockyardOutbound
-import StockyardZohoSandbox
+import StockyardDevServers
 import Testing
 
 /// Reconciliation against the sandbox: the drift report (JSON and the command's table), `--fix`.

@@ -1,6 +1,6 @@
 import Foundation
 import StockyardOutbound
-import StockyardZohoSandbox
+import StockyardDevServers
 import Testing
 
 /// The service syncing with the Zoho sandbox over real HTTP, with a real Redis: batches,

@@ -1,8 +1,8 @@
 import Foundation
 import StockyardOutbound
-import StockyardMarketplaceSandbox
+import StockyardDevServers
 
-/// The eBay and Etsy sandbox (`stockyard marketplaces sandbox`), run as a process of its own with
+/// The eBay and Etsy sandbox (`stockyard-dev marketplace-sandbox`), run as a process of its own with
 /// its secrets in files, and driven over loopback HTTP.
 final class MarketplaceSandboxServer: @unchecked Sendable {
     let configuration: MarketplaceSandboxConfiguration
@@ -58,9 +58,9 @@ final class MarketplaceSandboxServer: @unchecked Sendable {
         let webhook = try write("etsy-webhook", configuration.etsyWebhookSecret)
         files = [ebaySecret, ebayRefresh, etsySecret, etsyRefresh, webhook]
         let process = Process()
-        process.executableURL = ServiceProcess.executable
+        process.executableURL = ServiceProcess.developmentExecutable
         process.arguments = [
-            "marketplaces", "sandbox", "--port", "0",
+            "marketplace-sandbox", "--port", "0",
             "--ebay-client-id", configuration.ebayClientID, "--ebay-client-secret-file", ebaySecret.path,
             "--ebay-refresh-token-file", ebayRefresh.path, "--ebay-key-id", configuration.ebayKeyID,
             "--ebay-token-seconds", String(configuration.ebayTokenSeconds),

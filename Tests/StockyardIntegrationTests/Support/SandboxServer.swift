@@ -1,7 +1,7 @@
 import Foundation
-import StockyardZohoSandbox
+import StockyardDevServers
 
-/// The Zoho sandbox (`stockyard zoho sandbox`), run as a process of its own so that nothing else
+/// The Zoho sandbox (`stockyard-dev zoho-sandbox`), run as a process of its own so that nothing else
 /// in the test process can hold up its answers, and driven over loopback HTTP.
 final class SandboxServer: @unchecked Sendable {
     let configuration: SandboxConfiguration
@@ -21,9 +21,9 @@ final class SandboxServer: @unchecked Sendable {
         try configuration.refreshTokens[0].write(to: refresh, atomically: true, encoding: .utf8)
         files = [secret, refresh]
         let process = Process()
-        process.executableURL = ServiceProcess.executable
+        process.executableURL = ServiceProcess.developmentExecutable
         process.arguments = [
-            "zoho", "sandbox", "--port", "0", "--organization-id", configuration.organizationID, "--client-id", configuration.clientID,
+            "zoho-sandbox", "--port", "0", "--organization-id", configuration.organizationID, "--client-id", configuration.clientID,
             "--client-secret-file", secret.path, "--refresh-token-file", refresh.path,
             "--calls-per-minute", String(configuration.callsPerMinute), "--calls-per-day", String(configuration.callsPerDay),
             "--token-seconds", String(Int(configuration.accessTokenSeconds)),

@@ -36,6 +36,12 @@ final class ServiceProcess: @unchecked Sendable {
         return buildProductsDirectory.appendingPathComponent("stockyard")
     }
 
+    /// The development servers' executable (`stockyard-dev`): the Zoho and marketplace sandboxes.
+    static var developmentExecutable: URL {
+        if let path = ProcessInfo.processInfo.environment["STOCKYARD_DEV_BINARY"] { return URL(fileURLWithPath: path) }
+        return buildProductsDirectory.appendingPathComponent("stockyard-dev")
+    }
+
     /// Starts the service and waits until it listens and has loaded its state.
     func start() throws {
         let process = Process()

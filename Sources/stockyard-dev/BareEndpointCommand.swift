@@ -6,7 +6,7 @@ import StockyardServer
 
 /// A Hummingbird server that only reads webhook bodies and answers 200: the baseline the load
 /// test compares the service with.
-struct BareEndpoint: AsyncParsableCommand {
+struct BareEndpointCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bare-endpoint",
         abstract: "Serve POST /webhooks/shopify that reads the body and answers 200 (load-test baseline)."
