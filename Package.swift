@@ -20,7 +20,6 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
@@ -81,10 +80,55 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Zoho Inventory: OAuth, adjustments, items and locations, over the outbound layer.
+        // The engine: the group-commit writer and the state it stages with each commit (delivery
+        // ids, dead letters, catalogue, Zoho outbox, look-up queue). Knows Redis, not HTTP.
+        .target(
+            name: "StockyardEngine",
+            dependencies: [
+                "StockyardCore",
+                "StockyardChannels",
+                "StockyardRedis",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Zoho Inventory, all of it: the API client, the call budget and token as configurations
+        // of the outbound layer, batches, the sync service, reconciliation, metrics.
         .target(
             name: "StockyardZoho",
-            dependencies: ["StockyardOutbound"],
+            dependencies: [
+                "StockyardCore",
+                "StockyardChannels",
+                "StockyardRedis",
+                "StockyardEngine",
+                "StockyardOutbound",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The marketplaces' APIs: eBay and Etsy clients over the outbound layer, order look-ups,
+        // eBay's notification key cache.
+        .target(
+            name: "StockyardMarketplaces",
+            dependencies: [
+                "StockyardCore",
+                "StockyardChannels",
+                "StockyardRedis",
+                "StockyardEngine",
+                "StockyardOutbound",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -114,22 +158,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // HTTP API, group commit, metrics, service wiring.
+        // The HTTP application: route collections, middleware, configuration, wiring, logging.
         .target(
             name: "StockyardServer",
             dependencies: [
                 "StockyardCore",
                 "StockyardChannels",
                 "StockyardRedis",
+                "StockyardEngine",
                 "StockyardOutbound",
                 "StockyardZoho",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "StockyardMarketplaces",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -143,7 +186,11 @@ let package = Package(
                 "StockyardChannels",
                 "StockyardOutbound",
                 "StockyardZoho",
+                "StockyardMarketplaces",
+                "StockyardRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -180,12 +227,17 @@ let package = Package(
                 "StockyardCore",
                 "StockyardChannels",
                 "StockyardRedis",
+                "StockyardEngine",
+                "StockyardMarketplaces",
                 "StockyardServer",
                 "StockyardOutbound",
                 "StockyardZoho",
                 "StockyardDevServers",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings

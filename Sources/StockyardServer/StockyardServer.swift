@@ -4,7 +4,11 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import StockyardCore
+import StockyardEngine
+import StockyardMarketplaces
+import StockyardOutbound
 import StockyardRedis
+import StockyardZoho
 
 /// Builds the service: the ledger writer, the Zoho sync, the look-ups and the HTTP API, run
 /// together in one service group with graceful shutdown (the HTTP server stops first, then the
@@ -26,7 +30,7 @@ public enum StockyardServer {
                 deliveryRetentionSeconds: configuration.deliveryRetentionSeconds,
                 maxDeliveryIDs: configuration.maxDeliveryIDs
             ),
-            metrics: metrics,
+            metrics: metrics.engine,
             logger: logger
         )
         let router = Router(context: BasicRequestContext.self)
@@ -36,12 +40,14 @@ public enum StockyardServer {
             router.middlewares.add(LogRequestsMiddleware(.debug))
         }
         let zohoSync = configuration.zoho.map {
-            ZohoSync(configuration: $0, writer: writer, redis: configuration.redis, metrics: metrics, logger: logger)
+            ZohoSync(configuration: $0, writer: writer, redis: configuration.redis, metrics: metrics.zoho, logger: logger)
         }
         if zohoSync == nil {
             logger.warning("Zoho sync is off: no Zoho credentials are configured; events are accepted and netted")
         }
-        let lookups = LookupService(configuration: configuration, writer: writer, metrics: metrics, logger: logger)
+        let lookups = LookupService(
+            configuration: configuration.lookups, ebay: configuration.ebayAPI, etsy: configuration.etsyAPI,
+            ebayPublicKeys: configuration.ebayPublicKeys, redis: configuration.redis, writer: writer, metrics: metrics.lookups, logger: logger)
         StockyardAPI(configuration: configuration, writer: writer, metrics: metrics, zohoSync: zohoSync, lookups: lookups).register(on: router)
         return Application(
             router: router,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StockyardMarketplaces
 import StockyardServer
 
 /// The eBay and Etsy API settings of `serve`, for notification keys and order look-ups. Without

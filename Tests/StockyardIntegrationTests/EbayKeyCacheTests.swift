@@ -1,10 +1,9 @@
 import Crypto
 import Foundation
+import StockyardMarketplaces
 import StockyardOutbound
 import Synchronization
 import Testing
-
-@testable import StockyardServer
 
 /// eBay's notification keys: pinned first, fetched once and kept, failures held briefly, and
 /// a flood of made-up key ids kept from spending eBay's call limit.

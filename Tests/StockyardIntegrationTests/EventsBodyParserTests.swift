@@ -1,7 +1,8 @@
 import Foundation
 import StockyardCore
-@testable import StockyardServer
 import Testing
+
+@testable import StockyardServer
 
 /// The fast events reader must agree with JSONDecoder on every body it accepts, and give up on
 /// anything unusual so that the decoder can name the problem.

@@ -1,6 +1,7 @@
 import StockyardCore
-@testable import StockyardServer
 import Testing
+
+@testable import StockyardEngine
 
 /// Delivery ids in memory: kept, forgotten oldest first, and grown without holding the lock.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import StockyardCore
+import StockyardEngine
 import Testing
 
 @testable import StockyardServer

@@ -1,7 +1,8 @@
 import StockyardCore
 import StockyardRedis
-@testable import StockyardServer
 import Testing
+
+@testable import StockyardEngine
 
 /// One journal entry per batch and kind, and a rolled-back job leaves no line in it.
 @Suite struct JournalBuilderTests {

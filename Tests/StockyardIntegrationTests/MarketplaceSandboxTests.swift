@@ -1,7 +1,7 @@
 import Foundation
 import StockyardChannels
-import StockyardOutbound
 import StockyardDevServers
+import StockyardOutbound
 import Testing
 
 /// The eBay and Etsy sandbox over loopback HTTP: both vendors' token grants, look-ups and their

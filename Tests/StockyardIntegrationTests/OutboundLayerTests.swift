@@ -1,14 +1,13 @@
 import Foundation
 import Logging
 import Prometheus
+import StockyardDevServers
+import StockyardMarketplaces
 import StockyardOutbound
 import StockyardRedis
 import StockyardZoho
-import StockyardDevServers
 import Synchronization
 import Testing
-
-@testable import StockyardServer
 
 /// The outbound layer every API client shares: the token keeper, the call budget kept across
 /// restarts, and each client (Zoho, eBay, Etsy) through it against its sandbox over real HTTP,

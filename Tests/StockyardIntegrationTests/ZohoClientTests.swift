@@ -1,7 +1,7 @@
 import Foundation
+import StockyardDevServers
 import StockyardOutbound
 import StockyardZoho
-import StockyardDevServers
 import Testing
 
 /// The libcurl Zoho client against the sandbox over loopback HTTP: tokens, adjustments, items,

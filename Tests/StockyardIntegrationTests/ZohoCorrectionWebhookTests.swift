@@ -1,7 +1,7 @@
 import Foundation
 import StockyardChannels
-import StockyardOutbound
 import StockyardDevServers
+import StockyardOutbound
 import Testing
 
 /// `POST /webhooks/zoho` over real HTTP: absolute and delta corrections, echoes, signatures,

@@ -1,6 +1,6 @@
 import Foundation
-import StockyardOutbound
 import StockyardDevServers
+import StockyardOutbound
 import Testing
 
 /// Reconciliation against the sandbox: the drift report (JSON and the command's table), `--fix`.

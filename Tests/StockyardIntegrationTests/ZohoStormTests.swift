@@ -1,6 +1,6 @@
 import Foundation
-import StockyardOutbound
 import StockyardDevServers
+import StockyardOutbound
 import Testing
 
 /// 100,000 sale events through `POST /v1/events` while Zoho misbehaves in every way at once,

@@ -1,6 +1,6 @@
 import Foundation
-import StockyardOutbound
 import StockyardDevServers
+import StockyardOutbound
 import Testing
 
 /// The service syncing with the Zoho sandbox over real HTTP, with a real Redis: batches,

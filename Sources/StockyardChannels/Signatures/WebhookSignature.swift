@@ -179,7 +179,8 @@ public enum WebhookSignature {
 }
 
 extension String {
-    func leftPadded(to width: Int) -> String {
+    /// Zeros on the left up to `width` characters.
+    package func leftPadded(to width: Int) -> String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StockyardRedis
 
 /// A thread of its own for blocking calls (libcurl, hiredis), so that they never hold a thread
 /// of Swift's cooperative pool. Work runs one piece at a time, in the order it was submitted.

@@ -1,6 +1,10 @@
 import StockyardChannels
 import StockyardCore
+import StockyardEngine
+import StockyardMarketplaces
+import StockyardOutbound
 import StockyardRedis
+import StockyardZoho
 
 /// Settings of one Shopify shop, by its `X-Shopify-Shop-Domain`.
 public struct ShopifyShop: Sendable {

@@ -2,6 +2,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import StockyardEngine
+import StockyardMarketplaces
+import StockyardOutbound
+import StockyardZoho
 
 /// An error answered as JSON: `{"error":{"code","message","field"}}`.
 public struct APIError: Error, HTTPResponseError, Sendable {

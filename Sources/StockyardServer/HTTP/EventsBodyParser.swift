@@ -1,4 +1,8 @@
 import StockyardCore
+import StockyardEngine
+import StockyardMarketplaces
+import StockyardOutbound
+import StockyardZoho
 
 /// A fast reader for the common shape of a `POST /v1/events` body, straight from the bytes.
 ///

@@ -1,5 +1,9 @@
 import Foundation
 import StockyardCore
+import StockyardEngine
+import StockyardMarketplaces
+import StockyardOutbound
+import StockyardZoho
 
 /// An id given as a JSON string or integer (integers are kept exactly, never as Double).
 struct FlexibleID: Decodable {

@@ -5,6 +5,10 @@ import Logging
 import NIOCore
 import StockyardChannels
 import StockyardCore
+import StockyardEngine
+import StockyardMarketplaces
+import StockyardOutbound
+import StockyardZoho
 
 extension StockyardAPI {
     func registerInbox(on router: Router<BasicRequestContext>) {

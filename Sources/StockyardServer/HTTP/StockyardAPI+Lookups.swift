@@ -4,7 +4,10 @@ import Hummingbird
 import Logging
 import StockyardChannels
 import StockyardCore
+import StockyardEngine
+import StockyardMarketplaces
 import StockyardOutbound
+import StockyardZoho
 
 extension HTTPField.Name {
     static let ebaySignature = HTTPField.Name("X-EBAY-SIGNATURE")!

@@ -5,6 +5,10 @@ import Logging
 import NIOCore
 import StockyardChannels
 import StockyardCore
+import StockyardEngine
+import StockyardMarketplaces
+import StockyardOutbound
+import StockyardZoho
 
 extension HTTPField.Name {
     static let shopifyHmac = HTTPField.Name("X-Shopify-Hmac-Sha256")!
@@ -347,11 +351,5 @@ extension HTTPFields {
             }
         }
         return values
-    }
-}
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -4,6 +4,8 @@ import Hummingbird
 import Logging
 import StockyardChannels
 import StockyardCore
+import StockyardEngine
+import StockyardMarketplaces
 import StockyardOutbound
 import StockyardZoho
 

@@ -4,6 +4,10 @@ import Hummingbird
 import Logging
 import NIOCore
 import StockyardCore
+import StockyardEngine
+import StockyardMarketplaces
+import StockyardOutbound
+import StockyardZoho
 
 /// The HTTP API: routes, authentication and JSON in and out.
 struct StockyardAPI: Sendable {
@@ -453,16 +457,6 @@ func jsonResponse(_ text: String) -> Response {
 
 func jsonResponse(_ bytes: [UInt8]) -> Response {
     Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-}
-
-/// How many events ended with each result, for the `counts` of an answer.
-struct ResultCounts {
-    private var values = [Int](repeating: 0, count: EventResult.allCases.count)
-
-    subscript(_ result: EventResult) -> Int {
-        get { values[Int(result.rawValue)] }
-        set { values[Int(result.rawValue)] = newValue }
-    }
 }
 
 func writeCounts(_ counts: ResultCounts, into writer: inout JSONWriter) {
