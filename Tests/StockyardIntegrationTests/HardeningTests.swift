@@ -1,0 +1,289 @@
+import Crypto
+import Foundation
+import Glibc
+import StockyardChannels
+import StockyardHTTPClient
+import Testing
+
+/// What an outsider can send: bytes that are not UTF-8, numbers and keys that read two ways,
+/// refunds larger than the sale, broken framing, slow and idle connections, oversized headers,
+/// and settings too weak to protect anything. Each case goes over real HTTP to the real
+/// executable and Redis.
+@Suite(.serialized) final class HardeningTests {
+    static let shopifySecret = "hardening-shopify-secret-0123"
+    static let bridgeSecret = "hardening-bridge-secret-0123"
+
+    /// The services a test started, kept running until the test ends.
+    private var services: [ServiceProcess] = []
+
+    /// A service with a Shopify secret, item HARD at WH (10 on hand) and listing V1 drawing on it.
+    private func service(_ environment: [String: String] = [:]) throws -> (ServiceProcess, APIClient) {
+        var settings = ["STOCKYARD_SHOPIFY_SECRET": Self.shopifySecret, "STOCKYARD_AMAZON_BRIDGE_SECRET": Self.bridgeSecret]
+        for (key, value) in environment { settings[key] = value }
+        let service = try ServiceProcess(redisURL: SharedRedis.url, environment: settings)
+        services.append(service)
+        let api = APIClient(baseURL: service.baseURL)
+        #expect(try api.send("PUT", "/v1/stock", json: ["stock": [["item_id": "HARD", "location_id": "WH", "zoho_on_hand": 10]]]).status == 200)
+        #expect(try api.send("PUT", "/v1/listings", json: ["listings": [
+            ["channel": "shopify", "listing_id": "V1", "item_id": "HARD", "locations": ["WH"]],
+            ["channel": "shopify", "listing_id": "V2", "item_id": "HARD", "locations": ["WH"]],
+        ]]).status == 200)
+        return (service, api)
+    }
+
+    private func shopify(
+        _ api: APIClient, _ topic: String, _ body: [UInt8], headers: [(String, String)] = []
+    ) throws -> APIClient.Reply {
+        try APIClient(baseURL: api.baseURL, token: nil).send("POST", "/webhooks/shopify", body: body, headers: [
+            ("Content-Type", "application/json"), ("X-Shopify-Topic", topic), ("X-Shopify-Shop-Domain", "hard.myshopify.com"),
+            ("X-Shopify-Webhook-Id", UUID().uuidString),
+            ("X-Shopify-Hmac-Sha256", WebhookSignature.shopifyHeader(for: body, secret: WebhookSecret(Self.shopifySecret))),
+        ] + headers)
+    }
+
+    /// An order with one line on `variant` holding `quantity`, its ids given as JSON text.
+    private static func order(id: String, variant: String = "\"V1\"", quantity: String = "1", extra: String = "") -> [UInt8] {
+        Array("""
+            {"id":\(id),"updated_at":"2025-03-01T10:00:00Z","line_items":[{"id":1,"variant_id":\(variant),"quantity":\(quantity)\(extra)}]}
+            """.utf8)
+    }
+
+    /// Text and raw bytes (given as arrays of byte values) joined.
+    private static func bytes(_ parts: Any...) -> [UInt8] {
+        var out: [UInt8] = []
+        for part in parts {
+            switch part {
+            case let text as String: out += Array(text.utf8)
+            case let raw as [Int]: out += raw.map { UInt8($0) }
+            default: preconditionFailure("text or byte values, not \(type(of: part))")
+            }
+        }
+        return out
+    }
+
+    // MARK: Bodies
+
+    /// Finding 4: bytes that are not UTF-8 are refused, naming the field, never repaired into
+    /// text that another id already has.
+    @Test func invalidUTF8IsRefusedNamingTheField() throws {
+        let (_, api) = try service()
+        let first = try shopify(api, "orders/create", Self.bytes("{\"id\":\"ORD-", [0xFF], "\",\"updated_at\":\"2025-03-01T10:00:00Z\",\"line_items\":[{\"id\":1,\"variant_id\":\"V1\",\"quantity\":2}]}"))
+        #expect(first.status == 400, "\(first.json)")
+        #expect(first.errorField == "id")
+        let variant = try shopify(api, "orders/create", Self.bytes("{\"id\":\"ORD-1\",\"updated_at\":\"2025-03-01T10:00:00Z\",\"line_items\":[{\"id\":1,\"variant_id\":\"V", [0xFE], "\",\"quantity\":2}]}"))
+        #expect(variant.status == 400)
+        #expect(variant.errorField == "line_items[0].variant_id")
+        // A field Stockyard does not read is checked all the same.
+        let unread = try shopify(api, "orders/create", Self.bytes("{\"id\":\"ORD-2\",\"note\":\"", [0xC3, 0x28], "\",\"updated_at\":\"2025-03-01T10:00:00Z\",\"line_items\":[]}"))
+        #expect(unread.status == 400)
+        #expect(unread.errorField == "note")
+        #expect(try api.available("HARD", "WH") == 10)
+
+        let events = try api.send("POST", "/v1/events", body: Self.bytes(
+            "{\"events\":[{\"channel\":\"shopify\",\"listing_id\":\"V1\",\"order_id\":\"E-", [0xFF],
+            "\",\"line_id\":\"1\",\"quantity\":1,\"version\":1}]}"))
+        #expect(events.status == 400)
+        #expect(events.errorField == "events[0].order_id")
+
+        let csv = try api.send(
+            "POST", "/v1/listings/import", body: Self.bytes("channel,listing_id,item_id,locations\nshopify,V", [0xFF], ",HARD,WH\n"),
+            headers: [("Content-Type", "text/csv")])
+        #expect(csv.status == 400)
+        #expect(csv.errorField == "line 2.listing_id")
+        #expect(try api.available("HARD", "WH") == 10)
+    }
+
+    /// Finding 5: a number is whole when its text says so; a double that rounds it is not asked.
+    @Test func wholeNumbersAreDecidedFromTheText() throws {
+        let (_, api) = try service()
+        func post(_ quantity: String, _ version: String) throws -> APIClient.Reply {
+            try api.send("POST", "/v1/events", body: Array("""
+                {"events":[{"channel":"shopify","listing_id":"V1","order_id":"W-1","line_id":"1","quantity":\(quantity),"version":\(version)}]}
+                """.utf8))
+        }
+        let nearlyOne = try post("0.99999999999999999999", "1")
+        #expect(nearlyOne.status == 400)
+        #expect(nearlyOne.errorField == "events[0].quantity")
+        let tiny = try post("1", "1e-400")
+        #expect(tiny.status == 400)
+        #expect(tiny.errorField == "events[0].version")
+        #expect(try post("1e-400", "1").errorField == "events[0].quantity")
+        let stock = try api.send("PUT", "/v1/stock", body: Array(#"{"stock":[{"item_id":"HARD","location_id":"WH","zoho_on_hand":9.99999999999999999999}]}"#.utf8))
+        #expect(stock.status == 400)
+        #expect(stock.errorField == "stock[0].zoho_on_hand")
+        #expect(try api.available("HARD", "WH") == 10)
+        // Whole numbers written with a zero fraction still read.
+        #expect(try post("2.0", "1").status == 200)
+        #expect(try api.available("HARD", "WH") == 8)
+    }
+
+    /// Finding 6: a field given twice in one object is refused with its name, in every body
+    /// that moves stock.
+    @Test func duplicateKeysAreRefusedNamingTheField() throws {
+        let (_, api) = try service()
+        let twice = try shopify(api, "orders/create", Self.order(id: "\"DUP-1\"", extra: ",\"quantity\":500"))
+        #expect(twice.status == 400, "\(twice.json)")
+        #expect(twice.errorField == "line_items[0].quantity")
+        let events = try api.send("POST", "/v1/events", body: Array("""
+            {"events":[{"channel":"shopify","listing_id":"V1","order_id":"DUP-2","line_id":"1","quantity":1,"quantity":500,"version":1}]}
+            """.utf8))
+        #expect(events.status == 400)
+        #expect(events.errorField == "events[0].quantity")
+        let stock = try api.send("PUT", "/v1/stock", body: Array(#"{"stock":[{"item_id":"HARD","location_id":"WH","zoho_on_hand":1,"zoho_on_hand":900}]}"#.utf8))
+        #expect(stock.status == 400)
+        #expect(stock.errorField == "stock[0].zoho_on_hand")
+        let amazon = Array(#"{"NotificationType":"ORDER_CHANGE","NotificationType":"OTHER","Payload":{}}"#.utf8)
+        let amazonReply = try APIClient(baseURL: api.baseURL, token: nil).send("POST", "/webhooks/amazon", body: amazon, headers: [
+            ("Content-Type", "application/json"),
+            ("X-Stockyard-Signature", WebhookSignature.hexHeader(for: amazon, secret: WebhookSecret(Self.bridgeSecret))),
+        ])
+        #expect(amazonReply.status == 400)
+        #expect(amazonReply.errorField == "NotificationType")
+        #expect(try api.available("HARD", "WH") == 10)
+    }
+}
+
+/// A plain TCP connection to a service on loopback, for requests a client library will not send
+/// as they are: broken framing, a byte at a time, HTTP/1.0.
+final class RawConnection {
+    private let fd: Int32
+
+    init(port: Int) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw TestFailure("cannot connect to 127.0.0.1:\(port): errno \(errno)")
+        }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ text: String) throws { try send(Array(text.utf8)) }
+
+    func send(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard written > 0 else { throw TestFailure("send failed: errno \(errno)") }
+            offset += written
+        }
+    }
+
+    func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+
+    /// Waits up to `timeout` seconds for bytes; nil when none came, an empty array when the peer
+    /// closed.
+    private func receive(timeout: Double) -> [UInt8]? {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, Int32(max(0, timeout) * 1000)) > 0 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        return count <= 0 ? [] : Array(buffer[0..<count])
+    }
+
+    /// Everything the peer sends until it closes the connection or `timeout` seconds pass.
+    func readUntilClosed(timeout: Double) -> (text: String, closed: Bool) {
+        let deadline = Date().addingTimeInterval(timeout)
+        var bytes: [UInt8] = []
+        while Date() < deadline {
+            guard let chunk = receive(timeout: deadline.timeIntervalSinceNow) else { break }
+            if chunk.isEmpty { return (String(decoding: bytes, as: UTF8.self), true) }
+            bytes += chunk
+        }
+        return (String(decoding: bytes, as: UTF8.self), false)
+    }
+
+    /// One response (head and a `Content-Length` body), or nil if none came in time.
+    func readResponse(timeout: Double) -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        var bytes: [UInt8] = []
+        while Date() < deadline {
+            let text = String(decoding: bytes, as: UTF8.self)
+            if let end = text.range(of: "\r\n\r\n") {
+                let head = text[..<end.lowerBound].lowercased()
+                let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                    .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+                if text.utf8.count - text[..<end.upperBound].utf8.count >= length { return text }
+            }
+            guard let chunk = receive(timeout: deadline.timeIntervalSinceNow), !chunk.isEmpty else { return nil }
+            bytes += chunk
+        }
+        return nil
+    }
+
+    /// Sends `text` a byte every `every` seconds; true once the peer closes, within
+    /// `closedWithin` seconds of the first byte, false if it is still open by then.
+    func trickle(_ text: String, every interval: Double, closedWithin limit: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(limit)
+        for byte in text.utf8 {
+            // The wait between bytes is the attack itself, not a wait for the service.
+            if let chunk = receive(timeout: min(interval, deadline.timeIntervalSinceNow)), chunk.isEmpty { return true }
+            guard Date() < deadline else { return false }
+            let written = withUnsafeBytes(of: byte) { Glibc.send(fd, $0.baseAddress, 1, Int32(MSG_NOSIGNAL)) }
+            if written <= 0 { return true }
+        }
+        return readUntilClosed(timeout: deadline.timeIntervalSinceNow).closed
+    }
+}
+
+/// A stand-in for a channel's API on loopback that records the request line of every request it
+/// gets and answers each one 503, so that a test can tell whether the service called out.
+final class LoopbackRecorder: @unchecked Sendable {
+    let port: Int
+    private let fd: Int32
+    private let log = RequestLog()
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound, listen(fd, 16) == 0 else { throw TestFailure("cannot listen on loopback: errno \(errno)") }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        let listener = fd
+        let log = self.log
+        Thread {
+            while true {
+                let client = accept(listener, nil, nil)
+                guard client >= 0 else { return }
+                var buffer = [UInt8](repeating: 0, count: 16_384)
+                let count = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+                if count > 0, let line = String(decoding: buffer[0..<count], as: UTF8.self).split(separator: "\r\n").first {
+                    log.append(String(line))
+                }
+                let answer = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
+                _ = answer.withUnsafeBytes { Glibc.send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                close(client)
+            }
+        }.start()
+    }
+
+    deinit {
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+    }
+
+    var requests: [String] { log.lines }
+
+    private final class RequestLog: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored: [String] = []
+        func append(_ line: String) { lock.withLock { stored.append(line) } }
+        var lines: [String] { lock.withLock { stored } }
+    }
+}
