@@ -158,6 +158,19 @@ struct SettingReader {
 /// A setting that cannot be used, named in the message.
 struct SettingError: Error {
     var message: String
+
+    /// The fewest characters of any token or secret that authenticates a caller: the bearer
+    /// tokens, the webhook secrets and the shops file's secrets alike. A short one can be guessed
+    /// or found by trying, whatever is compared in constant time.
+    static let minimumSecretLength = 16
+
+    /// Refuses a token or secret shorter than `minimumSecretLength`, naming its setting (never
+    /// its value).
+    static func checkLength(_ secret: String, _ setting: String) throws(SettingError) {
+        guard secret.count >= minimumSecretLength else {
+            throw SettingError(message: "\(setting) must be at least \(minimumSecretLength) characters")
+        }
+    }
 }
 
 /// The resolved settings: command line first, then environment, then defaults.
@@ -192,9 +205,11 @@ struct Settings {
         guard let adminToken = try secret(serve.adminToken, "STOCKYARD_ADMIN_TOKEN") else {
             throw SettingError(message: "--admin-token / STOCKYARD_ADMIN_TOKEN is required (admin routes need a bearer token)")
         }
-        guard adminToken.count >= 16 else {
-            throw SettingError(message: "--admin-token / STOCKYARD_ADMIN_TOKEN must be at least 16 characters")
-        }
+        try SettingError.checkLength(adminToken, "--admin-token / STOCKYARD_ADMIN_TOKEN")
+        let ingestToken = value(serve.ingestToken, "STOCKYARD_INGEST_TOKEN")
+        let readToken = value(serve.readToken, "STOCKYARD_READ_TOKEN")
+        if let ingestToken { try SettingError.checkLength(ingestToken, "--ingest-token / STOCKYARD_INGEST_TOKEN") }
+        if let readToken { try SettingError.checkLength(readToken, "--read-token / STOCKYARD_READ_TOKEN") }
         let maxBody = try integer(serve.maxBodyBytes, "max-body-bytes", "STOCKYARD_MAX_BODY_BYTES", default: 8 * 1024 * 1024, range: 1024...(256 * 1024 * 1024))
         let retention = try integer(serve.lineRetentionDays, "line-retention-days", "STOCKYARD_LINE_RETENTION_DAYS", default: 120, range: 1...3650)
         let journal = try integer(serve.journalRetentionDays, "journal-retention-days", "STOCKYARD_JOURNAL_RETENTION_DAYS", default: 7, range: 1...3650)
@@ -209,6 +224,7 @@ struct Settings {
             guard !parts.contains(where: \.isEmpty), parts.count <= 2 else {
                 throw SettingError(message: "--\(flag) / \(variable): give one secret, or two separated by a comma during a rotation")
             }
+            for part in parts { try SettingError.checkLength(part, "--\(flag) / \(variable)") }
             return parts.map { WebhookSecret($0) }
         }
         let shopifySecrets = try secretList(serve.shopifySecret, "STOCKYARD_SHOPIFY_SECRET", flag: "shopify-secret")
@@ -221,6 +237,7 @@ struct Settings {
                 throw SettingError(message: "--etsy-webhook-secret / STOCKYARD_ETSY_WEBHOOK_SECRET: give one secret, or two separated by a comma during a rotation")
             }
             for part in parts {
+                try SettingError.checkLength(part, "--etsy-webhook-secret / STOCKYARD_ETSY_WEBHOOK_SECRET")
                 guard let parsed = StandardWebhookSecret(part) else {
                     throw SettingError(message: "--etsy-webhook-secret / STOCKYARD_ETSY_WEBHOOK_SECRET: expected whsec_ followed by base64")
                 }
@@ -268,8 +285,8 @@ struct Settings {
             port: port,
             redis: redis,
             adminToken: adminToken,
-            ingestToken: value(serve.ingestToken, "STOCKYARD_INGEST_TOKEN"),
-            readToken: value(serve.readToken, "STOCKYARD_READ_TOKEN"),
+            ingestToken: ingestToken,
+            readToken: readToken,
             maxBodyBytes: maxBody,
             maxBatchEvents: batch,
             lineRetentionSeconds: UInt32(retention * 86_400),
@@ -317,6 +334,7 @@ struct Settings {
             guard !secrets.isEmpty, secrets.count <= 2, !secrets.contains(where: \.isEmpty) else {
                 throw SettingError(message: "\(flag): shop \(domain) needs one or two non-empty secrets")
             }
+            for secret in secrets { try SettingError.checkLength(secret, "\(flag): shop \(domain)") }
             if let namespace = shop.namespace {
                 guard !namespace.isEmpty, namespace.count <= 64, !namespace.contains(where: { $0.isWhitespace || $0 == ":" || $0.asciiValue.map { $0 < 0x20 } == true }) else {
                     throw SettingError(message: "\(flag): shop \(domain) has a namespace that is empty, too long or holds spaces or ':'")

@@ -141,6 +141,20 @@ import Testing
         #expect(amazonReply.errorField == "NotificationType")
         #expect(try api.available("HARD", "WH") == 10)
     }
+
+    // MARK: Settings
+
+    /// Finding 12: every token and secret the service checks has the admin token's minimum.
+    @Test(arguments: [
+        "STOCKYARD_INGEST_TOKEN", "STOCKYARD_READ_TOKEN", "STOCKYARD_SHOPIFY_SECRET", "STOCKYARD_AMAZON_BRIDGE_SECRET",
+        "STOCKYARD_ZOHO_WEBHOOK_SECRET",
+    ])
+    func shortSecretsStopTheServiceNamingTheSetting(_ setting: String) throws {
+        let (status, output) = try ConfigurationTests.start([setting: "a"])
+        #expect(status == 78)
+        #expect(output.contains(setting), "\(output)")
+        #expect(output.contains("16"))
+    }
 }
 
 /// A plain TCP connection to a service on loopback, for requests a client library will not send
