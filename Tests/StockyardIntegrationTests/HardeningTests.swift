@@ -155,6 +155,44 @@ import Testing
         #expect(output.contains(setting), "\(output)")
         #expect(output.contains("16"))
     }
+
+    // MARK: eBay key ids
+
+    /// Finding 10: a key id with characters eBay's ids do not use is refused before any call.
+    @Test func ebayKeyIDsAreCheckedBeforeAnyFetch() throws {
+        let ebay = try LoopbackRecorder()
+        let service = try ServiceProcess(redisURL: SharedRedis.url, environment: [
+            "STOCKYARD_EBAY_API_URL": "http://127.0.0.1:\(ebay.port)", "STOCKYARD_EBAY_CLIENT_ID": "hardening-client",
+            "STOCKYARD_EBAY_CLIENT_SECRET": "hardening-client-secret-0123",
+        ])
+        let api = APIClient(baseURL: service.baseURL, token: nil)
+        let body = Array(#"{"metadata":{"topic":"ORDER_CONFIRMATION"},"notification":{"notificationId":"n-1","data":{"orderId":"1"}}}"#.utf8)
+        let before = ebay.requests.count
+        for kid in ["..", "../../identity", "a/b", String(repeating: "a", count: 300)] {
+            let header = try EbaySignature.header(for: body, key: P256.Signing.PrivateKey(), keyID: kid)
+            let reply = try api.send("POST", "/webhooks/ebay", body: body, headers: [("X-EBAY-SIGNATURE", header)])
+            #expect(reply.status == 412, "\(kid): \(reply.json)")
+            #expect(reply.errorField == "X-EBAY-SIGNATURE")
+        }
+        #expect(ebay.requests.count == before, "\(ebay.requests)")
+    }
+
+    // MARK: Logs
+
+    /// Finding 11: what an unauthenticated caller puts in a header is logged short, and once.
+    @Test func unauthenticatedHeaderValuesAreLoggedShort() throws {
+        let (service, api) = try service()
+        let shop = String(repeating: "s", count: 30_000) + ".myshopify.com"
+        let reply = try APIClient(baseURL: api.baseURL, token: nil).send("POST", "/webhooks/shopify", body: Self.order(id: "1"), headers: [
+            ("X-Shopify-Topic", "orders/create"), ("X-Shopify-Shop-Domain", shop), ("X-Shopify-Hmac-Sha256", "bm90IGl0"),
+        ])
+        #expect(reply.status == 401)
+        try waitUntil("the refusal to be logged") { service.logText.contains("webhook signature rejected") }
+        let lines = service.logText.split(separator: "\n")
+        let refusal = try #require(lines.first { $0.contains("webhook signature rejected") })
+        #expect(refusal.utf8.count < 1_000, "a log line of \(refusal.utf8.count) bytes")
+        #expect(lines.allSatisfy { $0.utf8.count < 4_000 })
+    }
 }
 
 /// A plain TCP connection to a service on loopback, for requests a client library will not send

@@ -135,7 +135,8 @@ extension StockyardAPI {
             // Not a refusal: eBay retries, and the key may be fetched by then. A 200 here would
             // lose the notification.
             metrics.countWebhook("ebay", .unavailable)
-            context.logger.warning("eBay public key unavailable", metadata: ["kid": "\(signature.keyID)", "error": "\(error)"])
+            // The key id once (the error's text names it again), and the error by its code.
+            context.logger.warning("eBay public key unavailable", metadata: ["kid": "\(signature.keyID)", "error": "\(error.code)"])
             throw APIError(
                 .serviceUnavailable, APIError.Code("key_unavailable"),
                 "the public key \(signature.keyID) is not available yet (\(error.code))", field: "X-EBAY-SIGNATURE",

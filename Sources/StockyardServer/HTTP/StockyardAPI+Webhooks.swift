@@ -71,7 +71,7 @@ extension StockyardAPI {
             metrics.countWebhook("shopify", .unauthorized)
             context.logger.warning(
                 "webhook signature rejected",
-                metadata: ["channel": "shopify", "shop": "\(shop ?? "-")", "has_signature": "\(signature != nil)"])
+                metadata: ["channel": "shopify", "shop": "\(loggable(shop))", "has_signature": "\(signature != nil)"])
             throw APIError(
                 .unauthorized, .unauthorized,
                 secrets.isEmpty ? "no Shopify secret is configured for this shop" : "X-Shopify-Hmac-Sha256 does not match the body",
@@ -348,6 +348,16 @@ extension HTTPFields {
         }
         return values
     }
+}
+
+/// A header value from a caller not yet authenticated, as it may be logged: at most 100
+/// characters, then how long it was, so that a 30 KB header makes no 30 KB log line. "-" when
+/// there is none.
+func loggable(_ value: String?) -> String {
+    guard let value else { return "-" }
+    let limit = 100
+    guard value.utf8.count > limit else { return value }
+    return "\(value.prefix(limit))… (\(value.utf8.count) bytes)"
 }
 
 extension String {
