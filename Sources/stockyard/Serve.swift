@@ -41,6 +41,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes. Env: STOCKYARD_MAX_BODY_BYTES (default 8388608).")
     var maxBodyBytes: String?
 
+    @Option(help: "Seconds a connection may wait with no request under way (idle keep-alive, or a request head not yet whole) before it is closed. Env: STOCKYARD_HTTP_IDLE_TIMEOUT (default 30).")
+    var httpIdleTimeout: String?
+
+    @Option(help: "Seconds a request may take to arrive whole, head and body, before its connection is closed. Env: STOCKYARD_HTTP_REQUEST_TIMEOUT (default 30).")
+    var httpRequestTimeout: String?
+
+    @Option(help: "Most connections open at once; one more is closed as it is accepted. Env: STOCKYARD_MAX_CONNECTIONS (default 512).")
+    var maxConnections: String?
+
     @Option(help: "Days an order line's state is kept after its last change. Env: STOCKYARD_LINE_RETENTION_DAYS (default 120).")
     var lineRetentionDays: String?
 
@@ -215,6 +224,10 @@ struct Settings {
         let journal = try integer(serve.journalRetentionDays, "journal-retention-days", "STOCKYARD_JOURNAL_RETENTION_DAYS", default: 7, range: 1...3650)
         let expectedLines = try integer(serve.expectedLines, "expected-lines", "STOCKYARD_EXPECTED_LINES", default: 1_000_000, range: 1_024...200_000_000)
         let batch = try integer(serve.maxBatchEvents, "max-batch-events", "STOCKYARD_MAX_BATCH_EVENTS", default: 20_000, range: 1...1_000_000)
+        let http = HTTPLimits(
+            idleTimeoutSeconds: try integer(serve.httpIdleTimeout, "http-idle-timeout", "STOCKYARD_HTTP_IDLE_TIMEOUT", default: 30, range: 1...3600),
+            requestTimeoutSeconds: try integer(serve.httpRequestTimeout, "http-request-timeout", "STOCKYARD_HTTP_REQUEST_TIMEOUT", default: 30, range: 1...3600),
+            maxConnections: try integer(serve.maxConnections, "max-connections", "STOCKYARD_MAX_CONNECTIONS", default: 512, range: 1...1_000_000))
 
         let deliveryHours = try integer(serve.deliveryRetentionHours, "delivery-retention-hours", "STOCKYARD_DELIVERY_RETENTION_HOURS", default: 24, range: 1...24 * 30)
         let maxDeliveryIDs = try integer(serve.maxDeliveryIDs, "max-delivery-ids", "STOCKYARD_MAX_DELIVERY_IDS", default: 2_000_000, range: 1_000...100_000_000)
@@ -305,7 +318,8 @@ struct Settings {
             etsyWebhookSecrets: etsySecrets,
             ebayAPI: try serve.marketplaces.ebay(reader),
             etsyAPI: try serve.marketplaces.etsy(reader),
-            lookups: try serve.marketplaces.lookups(reader)
+            lookups: try serve.marketplaces.lookups(reader),
+            http: http
         )
     }
 

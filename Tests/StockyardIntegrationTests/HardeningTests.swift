@@ -193,6 +193,122 @@ import Testing
         #expect(refusal.utf8.count < 1_000, "a log line of \(refusal.utf8.count) bytes")
         #expect(lines.allSatisfy { $0.utf8.count < 4_000 })
     }
+
+    // MARK: Framing
+
+    /// Finding 2: broken framing on the open webhook routes is a 400 (or a closed connection),
+    /// never a 500, and is logged at warning level at most.
+    @Test func malformedFramingIsABadRequest() throws {
+        let (service, _) = try service()
+        let head = "POST /webhooks/shopify HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+        for request in [
+            head + "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+            head + "Transfer-Encoding: chunked\r\n\r\n-5\r\n{}\r\n0\r\n\r\n",
+        ] {
+            let connection = try RawConnection(port: service.port)
+            try connection.send(request)
+            let answer = connection.readUntilClosed(timeout: 10)
+            #expect(answer.closed)
+            #expect(answer.text.isEmpty || answer.text.hasPrefix("HTTP/1.1 400"), "\(answer.text)")
+        }
+        // A body shorter than its Content-Length, the connection half-closed.
+        let short = try RawConnection(port: service.port)
+        try short.send(head + "Content-Length: 100\r\n\r\n{\"id\":1}")
+        short.shutdownWrite()
+        let answer = short.readUntilClosed(timeout: 10)
+        #expect(answer.closed)
+        #expect(answer.text.isEmpty || answer.text.hasPrefix("HTTP/1.1 400"), "\(answer.text)")
+        // The service is fine, and said nothing above a warning.
+        #expect(try APIClient(baseURL: service.baseURL).send("GET", "/healthz").status == 200)
+        #expect(!service.logText.contains("\"level\":\"error\""), "\(service.logText)")
+        #expect(!service.logText.contains("\"level\":\"critical\""))
+    }
+
+    // MARK: Connections
+
+    /// Finding 1: a request that arrives too slowly and a connection left idle are closed, and
+    /// no more than the configured number of connections are held open. Bounded in time: the
+    /// service is given timeouts of a second or two, and each wait here gives up after a few.
+    @Test func slowIdleAndSurplusConnectionsAreClosed() throws {
+        let (service, _) = try service([
+            "STOCKYARD_HTTP_IDLE_TIMEOUT": "1", "STOCKYARD_HTTP_REQUEST_TIMEOUT": "2", "STOCKYARD_MAX_CONNECTIONS": "6",
+        ])
+        // Headers a byte at a time: closed once the idle time passes without a whole head.
+        let slowHead = try RawConnection(port: service.port)
+        try slowHead.send("POST /webhooks/shopify HTTP/1.1\r\n")
+        #expect(slowHead.trickle("X-Slow: " + String(repeating: "a", count: 40), every: 0.25, closedWithin: 6))
+        // A body a byte at a time: each byte keeps the connection busy, but the whole request
+        // must arrive within its time.
+        let slowBody = try RawConnection(port: service.port)
+        try slowBody.send("POST /webhooks/shopify HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
+        #expect(slowBody.trickle(String(repeating: " ", count: 40), every: 0.25, closedWithin: 8))
+        // A keep-alive connection with nothing more to ask is closed after the idle time.
+        let idle = try RawConnection(port: service.port)
+        try idle.send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(idle.readResponse(timeout: 5)?.hasPrefix("HTTP/1.1 200") == true)
+        #expect(idle.readUntilClosed(timeout: 5).closed)
+    }
+
+    @Test func connectionsBeyondTheLimitAreClosed() throws {
+        let (service, _) = try service(["STOCKYARD_HTTP_IDLE_TIMEOUT": "60", "STOCKYARD_MAX_CONNECTIONS": "6"])
+        var held: [RawConnection] = []
+        for _ in 0..<6 {
+            let connection = try RawConnection(port: service.port)
+            try connection.send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(connection.readResponse(timeout: 5)?.hasPrefix("HTTP/1.1 200") == true)
+            held.append(connection)
+        }
+        let surplus = try RawConnection(port: service.port)
+        try surplus.send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+        let refused = surplus.readUntilClosed(timeout: 5)
+        #expect(refused.closed)
+        #expect(!refused.text.contains("200 OK"), "\(refused.text)")
+        // The held ones still work, and a place freed is taken again.
+        try held[0].send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(held[0].readResponse(timeout: 5)?.hasPrefix("HTTP/1.1 200") == true)
+        held.removeLast()
+        try waitUntil("a freed place to be taken", timeout: 10) {
+            let connection = try RawConnection(port: service.port)
+            try connection.send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+            return connection.readResponse(timeout: 2)?.hasPrefix("HTTP/1.1 200") == true
+        }
+    }
+
+    // MARK: Protocol
+
+    /// Finding 13: HTTP/1.0 without keep-alive is closed after its answer; a transfer coding the
+    /// service cannot undo is refused; a repeated topic header is refused; a byte order mark is
+    /// refused on every JSON route alike. (An empty stock list stays refused, as every empty list
+    /// is; the API description now says so.)
+    @Test func protocolPointsAreKept() throws {
+        let (service, api) = try service()
+        let old = try RawConnection(port: service.port)
+        try old.send("GET /healthz HTTP/1.0\r\n\r\n")
+        let answer = old.readUntilClosed(timeout: 5)
+        #expect(answer.closed)
+        #expect(answer.text.contains(" 200 "), "\(answer.text)")
+
+        let events = #"{"events":[{"channel":"shopify","listing_id":"V1","order_id":"TE-1","line_id":"1","quantity":1,"version":1}]}"#
+        let gzip = try RawConnection(port: service.port)
+        try gzip.send(
+            "POST /v1/events HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer \(ServiceProcess.adminToken)\r\n"
+                + "Content-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                + String(events.utf8.count, radix: 16) + "\r\n" + events + "\r\n0\r\n\r\n")
+        let coded = gzip.readResponse(timeout: 5) ?? ""
+        #expect(coded.hasPrefix("HTTP/1.1 501") || coded.hasPrefix("HTTP/1.1 400"), "\(coded)")
+        #expect(try api.available("HARD", "WH") == 10)
+
+        let topics = try shopify(api, "orders/create", Self.order(id: "\"TOPIC-1\""), headers: [("X-Shopify-Topic", "orders/create")])
+        #expect(topics.status == 400, "\(topics.json)")
+        #expect(topics.errorField == "X-Shopify-Topic")
+        #expect(try api.available("HARD", "WH") == 10)
+
+        let bom = try api.send("POST", "/v1/events", body: [0xEF, 0xBB, 0xBF] + Array(events.utf8))
+        #expect(bom.status == 400)
+        #expect(bom.errorCode == "invalid_json")
+        #expect(try shopify(api, "orders/create", [0xEF, 0xBB, 0xBF] + Self.order(id: "\"BOM-1\"")).status == 400)
+        #expect(try api.available("HARD", "WH") == 10)
+    }
 }
 
 /// A plain TCP connection to a service on loopback, for requests a client library will not send

@@ -77,7 +77,8 @@ extension StockyardAPI {
                 secrets.isEmpty ? "no Shopify secret is configured for this shop" : "X-Shopify-Hmac-Sha256 does not match the body",
                 field: "X-Shopify-Hmac-Sha256")
         }
-        guard let topic = values[2], !topic.isEmpty else { return .unread }
+        // No topic, or the header given twice (joined with ", "): read the careful way, refused.
+        guard let topic = values[2], !topic.isEmpty, !topic.contains(",") else { return .unread }
         // A delivery id stored lately is answered at once, without reading the body again: Shopify
         // retries a delivery with the same id and body, and the first one was stored whole.
         if let id = values[3], writer.inbox.seen(channel: .shopify, deliveryID: id) {
@@ -212,6 +213,11 @@ extension StockyardAPI {
             case "shopify":
                 guard let topic = input.headers["x-shopify-topic"], !topic.isEmpty else {
                     throw PayloadError(field: "X-Shopify-Topic", code: .invalidHeader, message: "the X-Shopify-Topic header is required")
+                }
+                // Two topics cannot both be the delivery's: neither is taken.
+                guard !topic.contains(",") else {
+                    throw PayloadError(
+                        field: "X-Shopify-Topic", code: .invalidHeader, message: "the X-Shopify-Topic header must be given once")
                 }
                 let shop = input.headers["x-shopify-shop-domain"]?.lowercased()
                 return try ShopifyWebhook.read(
