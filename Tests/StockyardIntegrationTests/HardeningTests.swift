@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import StockyardChannels
 import StockyardHTTPClient
+import StockyardRedis
 import Testing
 
 /// What an outsider can send: bytes that are not UTF-8, numbers and keys that read two ways,
@@ -140,6 +141,46 @@ import Testing
         #expect(amazonReply.status == 400)
         #expect(amazonReply.errorField == "NotificationType")
         #expect(try api.available("HARD", "WH") == 10)
+    }
+
+    private func lineResults(_ reply: APIClient.Reply) -> [String] {
+        (reply.json["lines"] as? [[String: Any]])?.compactMap { $0["result"] as? String } ?? []
+    }
+
+    /// Finding 7: a restock never gives back more units than its order line holds, nor do the
+    /// line's restocks together; one that would is refused as a conflict, kept for a person in
+    /// the conflicts list and counted, and moves nothing.
+    @Test func refundsNeverGiveBackMoreThanTheSale() throws {
+        let (service, api) = try service()
+        #expect(lineResults(try shopify(api, "orders/create", Self.order(id: "\"R-1\"", quantity: "5"))) == ["applied"])
+        #expect(try api.available("HARD", "WH") == 5)
+        func refund(_ api: APIClient, _ id: Int, _ quantity: Int) throws -> [String] {
+            lineResults(try shopify(api, "refunds/create", Array("""
+                {"id":\(id),"order_id":"R-1","created_at":"2025-03-02T10:00:0\(id)Z","refund_line_items":[{"id":\(id),
+                "line_item_id":1,"quantity":\(quantity),"restock_type":"return","line_item":{"id":1,"variant_id":"V1","quantity":5}}]}
+                """.utf8)))
+        }
+        #expect(try refund(api, 1, 1_000_000) == ["conflict"])
+        #expect(try api.available("HARD", "WH") == 5)
+        #expect(try refund(api, 2, 3) == ["applied"])
+        #expect(try api.available("HARD", "WH") == 8)
+        // 3 more would make 6 of 5 given back.
+        #expect(try refund(api, 3, 3) == ["conflict"])
+        #expect(try refund(api, 4, 2) == ["applied"])
+        #expect(try api.available("HARD", "WH") == 10)
+        // A refund delivered again is a duplicate, not a refusal.
+        #expect(try refund(api, 2, 3) == ["duplicate"])
+        // The restocks given back so far still count after a restart.
+        service.kill9()
+        try service.start()
+        let restarted = APIClient(baseURL: service.baseURL)
+        #expect(try refund(restarted, 5, 1) == ["conflict"])
+        #expect(try restarted.available("HARD", "WH") == 10)
+        // Each refusal is kept for a person.
+        let redis = try RedisConnection(configuration: try SharedRedis.configuration(prefix: service.prefix))
+        #expect(try redis.command(["LLEN", "\(service.prefix):{c}:conflicts"]) == .integer(3))
+        let metrics = String(decoding: try restarted.send("GET", "/metrics").raw.body, as: UTF8.self)
+        #expect(metrics.contains(#"stockyard_events_total{channel="shopify",result="conflict"} 1"#), "\(metrics)")
     }
 
     // MARK: Settings
