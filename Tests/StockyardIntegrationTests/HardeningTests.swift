@@ -18,10 +18,10 @@ import Testing
     private var services: [ServiceProcess] = []
 
     /// A service with a Shopify secret, item HARD at WH (10 on hand) and listing V1 drawing on it.
-    private func service(_ environment: [String: String] = [:]) throws -> (ServiceProcess, APIClient) {
+    private func service(_ environment: [String: String] = [:], redisURL: String = SharedRedis.url) throws -> (ServiceProcess, APIClient) {
         var settings = ["STOCKYARD_SHOPIFY_SECRET": Self.shopifySecret, "STOCKYARD_AMAZON_BRIDGE_SECRET": Self.bridgeSecret]
         for (key, value) in environment { settings[key] = value }
-        let service = try ServiceProcess(redisURL: SharedRedis.url, environment: settings)
+        let service = try ServiceProcess(redisURL: redisURL, environment: settings)
         services.append(service)
         let api = APIClient(baseURL: service.baseURL)
         #expect(try api.send("PUT", "/v1/stock", json: ["stock": [["item_id": "HARD", "location_id": "WH", "zoho_on_hand": 10]]]).status == 200)
@@ -181,6 +181,38 @@ import Testing
         #expect(try redis.command(["LLEN", "\(service.prefix):{c}:conflicts"]) == .integer(3))
         let metrics = String(decoding: try restarted.send("GET", "/metrics").raw.body, as: UTF8.self)
         #expect(metrics.contains(#"stockyard_events_total{channel="shopify",result="conflict"} 1"#), "\(metrics)")
+    }
+
+    // MARK: Redis
+
+    /// Finding 3: a write that Redis never answers (here Redis is paused past the command
+    /// timeout) is answered 503 `outcome_unknown`, not "nothing was stored"; afterwards memory and
+    /// Redis agree, whichever way it went, and retrying is safe.
+    @Test func aWriteRedisNeverAnsweredMayHaveBeenStored() throws {
+        let redis = try RedisServer()
+        let (service, api) = try service(redisURL: redis.url)
+        let event = saleEvent(listing: "V1", order: "U-1", line: "1", quantity: 2, version: 1)
+        kill(redis.processIdentifier, SIGSTOP)
+        let unanswered: APIClient.Reply
+        do {
+            defer { kill(redis.processIdentifier, SIGCONT) }
+            unanswered = try api.postEvents([event])
+        }
+        #expect(unanswered.status == 503)
+        #expect(unanswered.errorCode == "outcome_unknown", "\(unanswered.json)")
+        #expect(unanswered.raw.headers.contains { $0.name.lowercased() == "retry-after" })
+        try service.waitUntilReady()
+        let figure = try #require(try api.available("HARD", "WH"))
+        #expect(figure == 8 || figure == 10)
+        // What memory shows is what Redis holds: a start from Redis alone shows the same.
+        service.kill9()
+        try service.start()
+        let restarted = APIClient(baseURL: service.baseURL)
+        #expect(try restarted.available("HARD", "WH") == figure)
+        // Retrying is safe: the line holds its 2 units once, whichever way the first try went.
+        let retried = try restarted.postEvents([event])
+        #expect(retried.results == [figure == 8 ? "duplicate" : "applied"])
+        #expect(try restarted.available("HARD", "WH") == 8)
     }
 
     // MARK: Settings

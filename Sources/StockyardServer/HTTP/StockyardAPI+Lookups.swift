@@ -238,7 +238,7 @@ extension StockyardAPI {
             outcome = try await writer.submit(.lookup(job, channel: channel, deliveryID: deliveryID))
         } catch let error as StoreUnavailableError {
             metrics.countWebhook(channel.name, .unavailable)
-            throw APIError.unavailable(error.reason, retryAfter: configuration.retryAfterSeconds)
+            throw APIError.unavailable(error, retryAfter: configuration.retryAfterSeconds)
         }
         guard case .lookupStored(let stored) = outcome else { preconditionFailure("look-up answered \(outcome)") }
         metrics.countWebhook(channel.name, stored ? .accepted : .duplicateDelivery)

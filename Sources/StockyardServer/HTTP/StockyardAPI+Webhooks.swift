@@ -199,7 +199,7 @@ extension StockyardAPI {
         } catch let error as StoreUnavailableError {
             metrics.countWebhook(channel, .unavailable)
             context.logger.warning("webhook refused", metadata: ["channel": "\(channel)", "reason": "\(error.reason)"])
-            throw APIError.unavailable(error.reason, retryAfter: configuration.retryAfterSeconds)
+            throw APIError.unavailable(error, retryAfter: configuration.retryAfterSeconds)
         }
         guard case .delivery(let result) = outcome else { preconditionFailure("delivery job answered \(outcome)") }
         metrics.countWebhook(channel, result.duplicateDelivery ? .duplicateDelivery : .accepted)

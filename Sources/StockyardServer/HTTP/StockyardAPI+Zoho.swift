@@ -159,7 +159,7 @@ extension StockyardAPI {
             throw APIError(.badRequest, .invalidField, error.problem.message, field: "\(fields)[\(error.index)].\(error.problem.field)")
         } catch let error as StoreUnavailableError {
             metrics.countWebhook("zoho", .unavailable)
-            throw APIError.unavailable(error.reason, retryAfter: configuration.retryAfterSeconds)
+            throw APIError.unavailable(error, retryAfter: configuration.retryAfterSeconds)
         }
     }
 

@@ -170,7 +170,7 @@ struct StockyardAPI: Sendable {
             throw APIError(.badRequest, .invalidField, error.problem.message, field: "\(path)[\(error.index)].\(error.problem.field)")
         } catch let error as StoreUnavailableError {
             context.logger.warning("write refused", metadata: ["reason": "\(error.reason)"])
-            throw APIError.unavailable(error.reason, retryAfter: configuration.retryAfterSeconds)
+            throw APIError.unavailable(error, retryAfter: configuration.retryAfterSeconds)
         }
     }
 

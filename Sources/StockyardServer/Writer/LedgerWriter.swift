@@ -97,6 +97,9 @@ public final class LedgerWriter: Service, @unchecked Sendable {
     // Owned by the writer thread.
     private var store: RedisStore?
     private var needsLoad = true
+    /// Redis's id of a connection given up with a write unanswered, ended on the server before
+    /// the next load.
+    private var abandonedClientID: Int64?
     private var lastConnectAttempt = ContinuousClock.Instant.now - .seconds(3600)
     private var lastPing = ContinuousClock.Instant.now
     private var lastExpiry = ContinuousClock.Instant.now
@@ -219,8 +222,10 @@ public final class LedgerWriter: Service, @unchecked Sendable {
                 case .success(let sent):
                     next = sent
                 case .failure(let error):
-                    // The connection broke while sending: nothing in flight can be trusted.
-                    failAll([inFlight?.batch ?? [], batch], error: error)
+                    // The connection broke while sending: nothing in flight can be trusted, and a
+                    // batch sent before this one may have been stored.
+                    let known = inFlight == nil && error.outcomeKnown
+                    failAll([inFlight?.batch ?? [], batch], error: RedisError(error.code, error.message, outcomeKnown: known))
                     inFlight = nil
                     continue
                 }
@@ -379,8 +384,13 @@ public final class LedgerWriter: Service, @unchecked Sendable {
         if let store { fail(error ?? RedisError(.io, "an earlier batch failed", outcomeKnown: false), store: store) }
         let callers = batches.joined()
         metrics.rejectedRequests.increment(by: Int64(callers.count))
+        // Sent and never answered (a timeout, a connection broken mid-flight): Redis may still
+        // run it. Only an error that says nothing went out is "nothing was stored".
+        let unknown = (error as? RedisError)?.outcomeKnown != true
+        let refusal = StoreUnavailableError(
+            reason: unknown ? "Redis did not answer the write" : "Redis write failed", outcomeUnknown: unknown)
         for pending in callers {
-            pending.continuation.resume(throwing: StoreUnavailableError(reason: "Redis write failed"))
+            pending.continuation.resume(throwing: refusal)
         }
     }
 
@@ -416,6 +426,13 @@ public final class LedgerWriter: Service, @unchecked Sendable {
             let store = RedisStore(
                 connection: connection, journalRetentionMilliseconds: configuration.journalRetentionMilliseconds)
             var loaded: Ledger?
+            if let abandoned = abandonedClientID {
+                // A commit Redis never answered may still wait in its buffer for the old
+                // connection, and run after the state is read back. Ending that connection on the
+                // server first settles it, run or dropped, so memory and Redis agree after the load.
+                _ = try connection.command(["CLIENT", "KILL", "ID", String(abandoned)])
+                abandonedClientID = nil
+            }
             if needsLoad {
                 let started = ContinuousClock.Instant.now
                 let fresh = Ledger(configuration: configuration.ledger)
@@ -472,6 +489,7 @@ public final class LedgerWriter: Service, @unchecked Sendable {
     /// After a failed round trip nothing is known about what Redis kept: reload from it.
     private func fail(_ error: any Error, store: RedisStore) {
         metrics.redisErrors.increment()
+        if let id = store.connection.clientID { abandonedClientID = id }
         store.connection.close()
         self.store = nil
         needsLoad = true

@@ -139,5 +139,15 @@ public struct InvalidJobError: Error, Sendable {
 /// The store cannot take writes now; the caller should retry.
 public struct StoreUnavailableError: Error, Sendable, CustomStringConvertible {
     public var reason: String
+    /// True when the write was sent and Redis never answered: it may have been stored. Retrying
+    /// is safe (values are stored absolute, lines are upserts), and memory is read back from
+    /// Redis before the next write.
+    public var outcomeUnknown: Bool
+
+    public init(reason: String, outcomeUnknown: Bool = false) {
+        self.reason = reason
+        self.outcomeUnknown = outcomeUnknown
+    }
+
     public var description: String { "store unavailable: \(reason)" }
 }
