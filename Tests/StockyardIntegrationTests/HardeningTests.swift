@@ -215,6 +215,37 @@ import Testing
         #expect(try restarted.available("HARD", "WH") == 8)
     }
 
+    // MARK: Zoho
+
+    /// Finding 9: a Zoho correction whose ids or figures cannot be taken is refused naming the
+    /// body's own field, and kept as a dead letter like any other body that does not read.
+    @Test func zohoCorrectionsThatCannotBeTakenAreDeadLettered() throws {
+        let secret = "hardening-zoho-secret-0123"
+        let (_, api) = try service(["STOCKYARD_ZOHO_WEBHOOK_SECRET": secret])
+        func post(_ item: String, _ location: String = "WH", _ onHand: String = "\"5\"") throws -> APIClient.Reply {
+            let body = Array(#"{"item":{"item_id":"\#(item)","locations":[{"location_id":"\#(location)","location_stock_on_hand":\#(onHand)}]}}"#.utf8)
+            return try APIClient(baseURL: api.baseURL, token: nil).send("POST", "/webhooks/zoho", body: body, headers: [
+                ("Content-Type", "application/json"),
+                ("X-Stockyard-Signature", WebhookSignature.hexHeader(for: body, secret: WebhookSecret(secret))),
+            ])
+        }
+        for (reply, field) in [
+            (try post("A\\u0000B"), "item.item_id"),
+            (try post(String(repeating: "x", count: 1_000_000)), "item.item_id"),
+            (try post("HARD", "W\\u0007H"), "item.locations[0].location_id"),
+            (try post("HARD", "WH", "\"9.99999999999999999999\""), "item.locations[0].location_stock_on_hand"),
+        ] {
+            #expect(reply.status == 400, "\(field): \(reply.json)")
+            #expect(reply.errorField == field)
+            #expect(((reply.json["error"] as? [String: Any])?["message"] as? String)?.contains("dead letter") == true)
+        }
+        #expect(try api.send("GET", "/v1/dead-letters").json["total"] as? Int == 4)
+        let locations = try api.send("GET", "/v1/stock/HARD").json["locations"] as? [[String: Any]]
+        #expect(locations?.first?["zoho_on_hand"] as? Int == 10)
+        // A correction that reads is taken, as before.
+        #expect(try post("HARD").status == 200)
+    }
+
     // MARK: Settings
 
     /// Finding 12: every token and secret the service checks has the admin token's minimum.

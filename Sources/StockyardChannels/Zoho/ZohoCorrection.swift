@@ -1,4 +1,5 @@
 import Foundation
+import StockyardCore
 
 /// A stock correction Zoho sends through a workflow webhook, in one of two shapes:
 ///
@@ -21,6 +22,10 @@ public enum ZohoCorrection: Sendable {
     /// Reads a correction body. `ownPrefix` is the start of our adjustments' `reference_number`
     /// (e.g. `SY-`): an adjustment carrying it is an echo.
     public static func read(body: UnsafeRawBufferPointer, ownPrefix: String) throws(PayloadError) -> ZohoCorrection {
+        // Checked whole first, as every body that moves stock is: JSONSerialization would repair
+        // bytes that are not UTF-8, keep one of two fields of a name, and round numbers.
+        var scanner = JSONScanner(body)
+        try scanner.checkDocument()
         let object: [String: Any]
         do {
             guard let parsed = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
@@ -125,6 +130,15 @@ public enum ZohoCorrection: Sendable {
         guard let value = id(record[name]) else {
             throw PayloadError(field: path + name, message: "\(name) is required (a string or a whole number)")
         }
+        return try checked(value, field: path + name)
+    }
+
+    /// An id as the ledger takes it (1–200 bytes, no control characters), refused here, where
+    /// its field can be named and the body kept as a dead letter.
+    private static func checked(_ value: String, field: String) throws(PayloadError) -> String {
+        if let problem = Limits.validateID(value, field: field) {
+            throw PayloadError(field: field, message: problem.message)
+        }
         return value
     }
 
@@ -133,7 +147,7 @@ public enum ZohoCorrection: Sendable {
             guard let value = id(record[name]) else {
                 throw PayloadError(field: path + name, message: "\(name) must be a string or a whole number")
             }
-            return value
+            return try checked(value, field: path + name)
         }
         return nil
     }
@@ -141,7 +155,11 @@ public enum ZohoCorrection: Sendable {
     private static func wholeNumber(_ value: Any?, field: String) throws(PayloadError) -> Int64 {
         var number: Double?
         switch value {
-        case let text as String: number = Double(text.trimmingCharacters(in: .whitespaces))
+        case let text as String:
+            // Whole by its digits, not by a double: "0.99999999999999999999" is not 1.
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            let whole = Array(trimmed.utf8).withUnsafeBytes { JSONScanner.isWholeNumber($0) }
+            number = whole == true ? Double(trimmed) : nil
         case let value as NSNumber where String(cString: value.objCType) != "c": number = value.doubleValue
         default: number = nil
         }

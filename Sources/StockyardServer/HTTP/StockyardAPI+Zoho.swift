@@ -129,7 +129,11 @@ extension StockyardAPI {
             return jsonResponse(correctionAnswer("echo", extra: ["inventory_adjustment_id": id, "reference_number": reference]))
         case .delta(let id, _, let lines):
             let deltas = lines.map { OnHandDelta(itemID: $0.itemID, locationID: $0.locationID, delta: $0.quantity) }
-            let outcome = try await store(.zohoAdjustment(adjustmentID: id, lines: deltas), fields: "inventory_adjustment.line_items", context: context)
+            let outcome = try await store(
+                .zohoAdjustment(adjustmentID: id, lines: deltas), input: input, resolving: deadLetter, context: context
+            ) { index, field in
+                "inventory_adjustment.line_items[\(index)].\(field == "delta" ? "quantity_adjusted" : field)"
+            }
             guard case .zohoAdjustment(let applied) = outcome else { preconditionFailure("adjustment answered \(outcome)") }
             metrics.countWebhook("zoho", applied ? .accepted : .duplicateDelivery)
             return jsonResponse(
@@ -146,17 +150,34 @@ extension StockyardAPI {
                 try await Task.sleep(for: .milliseconds(50))
             }
             let settings = locations.map { StockSetting(itemID: item, locationID: $0.locationID, zohoOnHand: $0.onHand) }
-            _ = try await store(.stock(settings), fields: "item.locations", context: context)
+            _ = try await store(.stock(settings), input: input, resolving: deadLetter, context: context) { index, field in
+                switch field {
+                case "item_id": "item.item_id"
+                case "zoho_on_hand": "item.locations[\(index)].location_stock_on_hand"
+                default: "item.locations[\(index)].\(field)"
+                }
+            }
             metrics.countWebhook("zoho", .accepted)
             return jsonResponse(correctionAnswer("stock", extra: ["item_id": item], lines: locations.count))
         }
     }
 
-    private func store(_ job: WriterJob, fields: String, context: BasicRequestContext) async throws -> WriterOutcome {
+    /// Stores a correction. One the ledger refuses is kept as a dead letter, like one that does
+    /// not read, with the body's own field named (`path` turns the job's entry and field into it).
+    private func store(
+        _ job: WriterJob, input: WebhookInput, resolving deadLetter: String?, context: BasicRequestContext,
+        path: (Int, String) -> String
+    ) async throws -> WriterOutcome {
         do {
             return try await writer.submit(job)
         } catch let error as InvalidJobError {
-            throw APIError(.badRequest, .invalidField, error.problem.message, field: "\(fields)[\(error.index)].\(error.problem.field)")
+            let problem = PayloadError(field: path(error.index, error.problem.field), message: error.problem.message)
+            if deadLetter != nil {
+                throw APIError(.unprocessableContent, .invalidField, problem.message, field: problem.field)
+            }
+            let id = try await keepDeadLetter(input, error: problem, context: context)
+            metrics.countWebhook("zoho", .deadLettered)
+            throw APIError(.badRequest, .invalidField, "\(problem.message) (kept as dead letter \(id))", field: problem.field)
         } catch let error as StoreUnavailableError {
             metrics.countWebhook("zoho", .unavailable)
             throw APIError.unavailable(error, retryAfter: configuration.retryAfterSeconds)
