@@ -32,6 +32,7 @@ public struct RedisKeys: Sendable {
         self.items = "\(prefix):{c}:items"
         self.lookups = "\(prefix):{c}:lookups"
         self.zohoBatches = "\(prefix):{c}:zoho:batches"
+        self.zohoCorrections = "\(prefix):{c}:zoho:corrections"
         self.zohoCalls = "\(prefix):{c}:zoho:calls"
         self.zohoToken = "\(prefix):{c}:zoho:token"
     }
@@ -55,6 +56,9 @@ public struct RedisKeys: Sendable {
     public let lookups: String
     /// Zoho batches sealed and not yet settled (hash by batch id).
     public let zohoBatches: String
+    /// Per item × location, Zoho's modification time of the last absolute correction applied
+    /// (hash: `item 0x1F location` → microseconds).
+    public let zohoCorrections: String
     /// Times of recent Zoho calls (sorted set, milliseconds), so a restart keeps the per-minute limit.
     public let zohoCalls: String
     /// Zoho calls made on one day of the organization (counter).

@@ -246,6 +246,41 @@ import Testing
         #expect(try post("HARD").status == 200)
     }
 
+    /// Finding 8: an absolute Zoho correction no newer (by its record's `last_modified_time`)
+    /// than the last applied to a row is not applied: an old body replayed cannot set the row
+    /// back, before a restart or after.
+    @Test func oldZohoCorrectionsCannotSetARowBack() throws {
+        let secret = "hardening-zoho-secret-0123"
+        let (service, api) = try service(["STOCKYARD_ZOHO_WEBHOOK_SECRET": secret])
+        func post(_ api: APIClient, onHand: Int, modified: String) throws -> APIClient.Reply {
+            let body = Array(#"{"item":{"item_id":"HARD","last_modified_time":"\#(modified)","locations":[{"location_id":"WH","location_stock_on_hand":"\#(onHand)"}]}}"#.utf8)
+            return try APIClient(baseURL: api.baseURL, token: nil).send("POST", "/webhooks/zoho", body: body, headers: [
+                ("Content-Type", "application/json"),
+                ("X-Stockyard-Signature", WebhookSignature.hexHeader(for: body, secret: WebhookSecret(secret))),
+            ])
+        }
+        func onHand(_ api: APIClient) throws -> Int? {
+            (try api.send("GET", "/v1/stock/HARD").json["locations"] as? [[String: Any]])?.first?["zoho_on_hand"] as? Int
+        }
+        #expect(try post(api, onHand: 109, modified: "2025-03-01T10:00:00+0530").json["correction"] as? String == "stock")
+        #expect(try post(api, onHand: 115, modified: "2025-03-01T11:00:00+0530").json["correction"] as? String == "stock")
+        #expect(try onHand(api) == 115)
+        // The older body replayed, and the newer one again: neither is applied.
+        let replayed = try post(api, onHand: 109, modified: "2025-03-01T10:00:00+0530")
+        #expect(replayed.status == 200)
+        #expect(replayed.json["correction"] as? String == "stale")
+        #expect(try post(api, onHand: 112, modified: "2025-03-01T11:00:00+0530").json["correction"] as? String == "stale")
+        #expect(try onHand(api) == 115)
+        // What was applied last is remembered in Redis.
+        service.kill9()
+        try service.start()
+        let restarted = APIClient(baseURL: service.baseURL)
+        #expect(try post(restarted, onHand: 109, modified: "2025-03-01T10:00:00+0530").json["correction"] as? String == "stale")
+        #expect(try onHand(restarted) == 115)
+        #expect(try post(restarted, onHand: 120, modified: "2025-03-01T05:31:00Z").json["correction"] as? String == "stock")
+        #expect(try onHand(restarted) == 120)
+    }
+
     // MARK: Settings
 
     /// Finding 12: every token and secret the service checks has the admin token's minimum.

@@ -12,8 +12,10 @@ import StockyardCore
 ///
 /// Ids may come as strings or numbers; quantities as numbers or numeric strings, whole units.
 public enum ZohoCorrection: Sendable {
-    /// Zoho's stock on hand per location: sets `zoho_on_hand`.
-    case absolute(itemID: String, locations: [(locationID: String, onHand: Int64)])
+    /// Zoho's stock on hand per location: sets `zoho_on_hand`. `modifiedAt` is the record's
+    /// `last_modified_time` (microseconds since 1970), when it has one: a correction no newer
+    /// than the last applied to a row is not applied again.
+    case absolute(itemID: String, locations: [(locationID: String, onHand: Int64)], modifiedAt: Int64?)
     /// A change made in Zoho: moves `zoho_on_hand`.
     case delta(adjustmentID: String, reference: String?, lines: [(itemID: String, locationID: String, quantity: Int64)])
     /// One of our own adjustments coming back: nothing to do.
@@ -112,7 +114,28 @@ public enum ZohoCorrection: Sendable {
             }
             locations.append((location, try wholeNumber(entry[field], field: entryPath + field)))
         }
-        return .absolute(itemID: item, locations: locations)
+        var modifiedAt: Int64?
+        if let value = record["last_modified_time"], !(value is NSNull) {
+            guard let text = value as? String, let micros = zohoTime(text) else {
+                throw PayloadError(
+                    field: path + "last_modified_time",
+                    message: "last_modified_time must be a time such as 2025-03-01T10:00:00+0530")
+            }
+            modifiedAt = micros
+        }
+        return .absolute(itemID: item, locations: locations, modifiedAt: modifiedAt)
+    }
+
+    /// A Zoho time (`2025-03-01T10:00:00+0530`, its offset without a colon) or an RFC 3339 one,
+    /// as microseconds since 1970.
+    static func zohoTime(_ text: String) -> Int64? {
+        if let micros = SourceVersion.parseTimestamp(text) { return micros }
+        var bytes = Array(text.utf8)
+        guard bytes.count >= 5, bytes[bytes.count - 5] == UInt8(ascii: "+") || bytes[bytes.count - 5] == UInt8(ascii: "-") else {
+            return nil
+        }
+        bytes.insert(UInt8(ascii: ":"), at: bytes.count - 2)
+        return SourceVersion.parseTimestamp(String(decoding: bytes, as: UTF8.self))
     }
 
     private static func id(_ value: Any?) -> String? {

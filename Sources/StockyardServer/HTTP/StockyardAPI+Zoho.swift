@@ -138,7 +138,7 @@ extension StockyardAPI {
             metrics.countWebhook("zoho", applied ? .accepted : .duplicateDelivery)
             return jsonResponse(
                 correctionAnswer(applied ? "adjustment" : "duplicate", extra: ["inventory_adjustment_id": id], lines: lines.count))
-        case .absolute(let item, let locations):
+        case .absolute(let item, let locations, let modifiedAt):
             // Zoho's figure may or may not include a batch of ours still in flight: wait until
             // its outcome is recorded, so it is neither counted twice nor lost.
             let deadline = ContinuousClock.now + .milliseconds(Int64(configuration.correctionWaitSeconds * 1000))
@@ -149,16 +149,26 @@ extension StockyardAPI {
                 }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            let settings = locations.map { StockSetting(itemID: item, locationID: $0.locationID, zohoOnHand: $0.onHand) }
-            _ = try await store(.stock(settings), input: input, resolving: deadLetter, context: context) { index, field in
+            let settings = locations.map {
+                StockSetting(itemID: item, locationID: $0.locationID, zohoOnHand: $0.onHand, modifiedAt: modifiedAt)
+            }
+            let outcome = try await store(.stock(settings), input: input, resolving: deadLetter, context: context) { index, field in
                 switch field {
                 case "item_id": "item.item_id"
                 case "zoho_on_hand": "item.locations[\(index)].location_stock_on_hand"
                 default: "item.locations[\(index)].\(field)"
                 }
             }
+            var stale = 0
+            if case .corrected(let rows) = outcome { stale = rows.count }
+            if stale == locations.count {
+                // Not newer than what each row holds: a replay, or a record that came late.
+                metrics.countWebhook("zoho", .duplicateDelivery)
+                context.logger.info("Zoho correction not newer than the rows' last; not applied", metadata: ["item_id": "\(item)"])
+                return jsonResponse(correctionAnswer("stale", extra: ["item_id": item], lines: 0))
+            }
             metrics.countWebhook("zoho", .accepted)
-            return jsonResponse(correctionAnswer("stock", extra: ["item_id": item], lines: locations.count))
+            return jsonResponse(correctionAnswer("stock", extra: ["item_id": item], lines: locations.count - stale))
         }
     }
 

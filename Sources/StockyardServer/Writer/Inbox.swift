@@ -86,6 +86,9 @@ public final class Inbox: Sendable {
         var itemsBySKU: [String: String] = [:]
         var zohoBatches: [String: ZohoBatch] = [:]
         var lookups: [String: LookupJob] = [:]
+        /// Per `item 0x1F location`, Zoho's modification time (microseconds) of the last absolute
+        /// correction applied to the row.
+        var corrections: [String: Int64] = [:]
         /// Moves each time look-up jobs are stored, so idle workers know when to look again.
         var lookupGeneration = 0
 
@@ -129,6 +132,11 @@ public final class Inbox: Sendable {
 
     func deadLetter(_ id: String) -> DeadLetter? {
         state.withLock { $0.deadLetters[id] }
+    }
+
+    /// Zoho's modification time of the last absolute correction applied to a row, if any.
+    func correctionTime(row: String) -> Int64? {
+        state.withLock { $0.corrections[row] }
     }
 
     func item(sku: String) -> CatalogueItem? {
@@ -214,6 +222,7 @@ public final class Inbox: Sendable {
             for job in stage.lookups { state.lookups[job.id] = job }
             if !stage.lookups.isEmpty { state.lookupGeneration += 1 }
             for batch in stage.zohoBatches { state.zohoBatches[batch.id] = batch }
+            for (row, modifiedAt) in stage.corrections { state.corrections[row] = modifiedAt }
             for item in stage.items {
                 if let old = state.items[item.itemID], state.itemsBySKU[old.sku] == item.itemID {
                     state.itemsBySKU[old.sku] = nil
@@ -312,6 +321,12 @@ public final class Inbox: Sendable {
         for (id, record) in snapshot.deadLetters {
             fresh.deadLetters[id] = try DeadLetter(record: record, id: id)
         }
+        for (row, record) in snapshot.corrections {
+            guard let modifiedAt = Int64(String(decoding: record, as: UTF8.self)) else {
+                throw CorruptRecordError(description: "the Zoho correction time of a row does not read")
+            }
+            fresh.corrections[row] = modifiedAt
+        }
         for (itemID, record) in snapshot.items {
             let item = try CatalogueItem(record: record, itemID: itemID)
             fresh.items[itemID] = item
@@ -345,10 +360,13 @@ struct InboxStage {
     var removedZohoBatches: [String] = []
     var lookups: [LookupJob] = []
     var removedLookups: [String] = []
+    /// Absolute Zoho corrections applied: the row (`item 0x1F location`) and the record's
+    /// modification time.
+    var corrections: [(String, Int64)] = []
 
     var isEmpty: Bool {
         deliveries.isEmpty && deadLetters.isEmpty && removedDeadLetters.isEmpty && items.isEmpty && zohoBatches.isEmpty
-            && removedZohoBatches.isEmpty && lookups.isEmpty && removedLookups.isEmpty
+            && removedZohoBatches.isEmpty && lookups.isEmpty && removedLookups.isEmpty && corrections.isEmpty
     }
 
     mutating func append(_ other: InboxStage) {
@@ -360,6 +378,7 @@ struct InboxStage {
         removedZohoBatches += other.removedZohoBatches
         lookups += other.lookups
         removedLookups += other.removedLookups
+        corrections += other.corrections
     }
 
     var writes: InboxWrites {
@@ -372,6 +391,7 @@ struct InboxStage {
         writes.removedZohoBatches = removedZohoBatches
         writes.lookups = lookups.map { ($0.id, $0.record) }
         writes.removedLookups = removedLookups
+        writes.corrections = corrections.map { ($0.0, Array(String($0.1).utf8)) }
         return writes
     }
 }

@@ -106,6 +106,8 @@ public final class LedgerWriter: Service, @unchecked Sendable {
     /// Delivery ids and catalogue items of batches staged or in flight, not yet in `inbox`.
     private var stagedDeliveries = Set<Inbox.Fingerprint>()
     private var stagedItems: [String: CatalogueItem] = [:]
+    /// Zoho correction times staged and not yet stored, by row.
+    private var stagedCorrections: [String: Int64] = [:]
 
     public init(configuration: Configuration, metrics: StockyardMetrics, logger: Logger) {
         self.configuration = configuration
@@ -294,6 +296,7 @@ public final class LedgerWriter: Service, @unchecked Sendable {
                 } else if !jobInbox.isEmpty {
                     for (fingerprint, _, _) in jobInbox.deliveries { stagedDeliveries.insert(fingerprint) }
                     for item in jobInbox.items { stagedItems[item.sku] = item }
+                    for (row, modifiedAt) in jobInbox.corrections { stagedCorrections[row] = modifiedAt }
                     batchInbox.append(jobInbox)
                 }
                 entries += pending.job.eventCount
@@ -341,6 +344,9 @@ public final class LedgerWriter: Service, @unchecked Sendable {
             inbox.commit(current.inbox)
             for (fingerprint, _, _) in current.inbox.deliveries { stagedDeliveries.remove(fingerprint) }
             for item in current.inbox.items where stagedItems[item.sku] == item { stagedItems[item.sku] = nil }
+            for (row, modifiedAt) in current.inbox.corrections where stagedCorrections[row] == modifiedAt {
+                stagedCorrections[row] = nil
+            }
         }
         lastPing = ContinuousClock.Instant.now
         metrics.batchEvents.record(Double(current.entries))
@@ -381,6 +387,7 @@ public final class LedgerWriter: Service, @unchecked Sendable {
         ledger.withLock { if $0.isStaging { $0.rollbackBatch() } }
         stagedDeliveries.removeAll()
         stagedItems.removeAll()
+        stagedCorrections.removeAll()
         if let store { fail(error ?? RedisError(.io, "an earlier batch failed", outcomeKnown: false), store: store) }
         let callers = batches.joined()
         metrics.rejectedRequests.increment(by: Int64(callers.count))
@@ -620,15 +627,28 @@ public final class LedgerWriter: Service, @unchecked Sendable {
             journal.events(replayed.map { ($0.event, $0.outcome) }, kind: "replay")
             return .success(.listings(replayed: replayed))
         case .stock(let settings):
+            var stale: [Int] = []
+            var applied: [StockSetting] = []
             for (index, setting) in settings.enumerated() {
+                // A correction from Zoho that is not newer than the last one applied to its row
+                // (a replay, or a record that arrived late) would set the row back.
+                if let modifiedAt = setting.modifiedAt {
+                    if let last = stagedCorrections[setting.row] ?? inbox.correctionTime(row: setting.row), modifiedAt <= last {
+                        stale.append(index)
+                        continue
+                    }
+                    stage.corrections.append((setting.row, modifiedAt))
+                }
                 do {
                     try ledger.setOnHand(itemID: setting.itemID, locationID: setting.locationID, quantity: setting.zohoOnHand)
                 } catch {
                     return .failure(InvalidJobError(index: index, problem: error))
                 }
+                applied.append(setting)
             }
-            journal.stock(settings)
-            return .success(.stored)
+            if !applied.isEmpty { journal.stock(applied) }
+            let corrected = settings.contains { $0.modifiedAt != nil }
+            return .success(corrected ? .corrected(stale: stale) : .stored)
         case .rules(let rules):
             for (index, rule) in rules.enumerated() {
                 do {
