@@ -41,6 +41,11 @@ extension Ledger {
         let hash = keys.lineHash
         let quantity = Int32(event.quantity)
         let version = event.version
+        // Sales hold units (quantity ≥ 0); only a release can be a restock line, and only a
+        // mapped one is placed now (an unmapped one is parked and comes back here later).
+        if quantity < 0, mappings[safe: listing] != nil, let refusal = checkRestock(event, lineKey: keys.lineKey) {
+            return refusal
+        }
         let found = lines.find(keys.lineKey, hash: hash)
         if let index = found, lines[index].live {
             return update(index, event: event, listing: listing, quantity: quantity, now: now)
@@ -73,7 +78,71 @@ extension Ledger {
                 version: version, touched: now)
             undo.append(.lineInserted(index))
         }
+        if quantity < 0 { noteRestockLine(keys.lineKey) }
         return EventOutcome(.applied)
+    }
+
+    // MARK: Restock lines
+
+    /// The order line a restock line gives units back to: `<line id>` of a line id
+    /// `<line id>:restock:<refund line id>` (as the channel readers name them); nil for others.
+    static func restockedLineID(_ lineID: UnsafeRawBufferPointer) -> Int? {
+        let marker: StaticString = ":restock:"
+        let count = marker.utf8CodeUnitCount
+        guard lineID.count > count else { return nil }
+        for start in 1...(lineID.count - count) where lineID[start] == 0x3A {
+            var matches = true
+            for offset in 1..<count where lineID[start + offset] != marker.utf8Start[offset] {
+                matches = false
+                break
+            }
+            if matches { return start }
+        }
+        return nil
+    }
+
+    /// The key of the order line a restock line's key gives units back to, or nil when the key is
+    /// not a restock line's (`channel, order id, 0x1F, line id`).
+    static func restockedLineKey(_ lineKey: UnsafeRawBufferPointer) -> [UInt8]? {
+        guard let separator = lineKey.firstIndex(of: 0x1F) else { return nil }
+        let lineID = UnsafeRawBufferPointer(rebasing: lineKey[(separator + 1)...])
+        guard let end = restockedLineID(lineID) else { return nil }
+        return Array(lineKey[..<(separator + 1 + end)])
+    }
+
+    /// Refuses a restock line that would give back more units than its order line holds, less
+    /// what that line's other restock lines give back: a refund never returns more than was
+    /// sold. Such an event is a conflict: not applied, kept for a person (the conflicts list),
+    /// and counted as one. Nil when the event may go on.
+    func checkRestock(_ event: SaleEvent, lineKey: UnsafeRawBufferPointer) -> EventOutcome? {
+        guard let parentKey = Self.restockedLineKey(lineKey) else { return nil }
+        var allowance: Int64 = 0
+        parentKey.withUnsafeBytes { key in
+            if let parent = lines.find(key, hash: LineTable.hash(key)), lines[parent].live {
+                allowance = Int64(lines[parent].quantity)
+            }
+        }
+        for other in restockLines[parentKey] ?? [] where !other.elementsEqual(lineKey) {
+            other.withUnsafeBytes { key in
+                if let index = lines.find(key, hash: LineTable.hash(key)), lines[index].live {
+                    allowance += Int64(lines[index].quantity)
+                }
+            }
+        }
+        guard -event.quantity > allowance else { return nil }
+        stagedConflicts.append(event)
+        return EventOutcome(
+            .conflict,
+            problem: ValidationProblem(
+                field: "quantity",
+                message: "the restock gives back \(-event.quantity) units; its order line holds \(max(0, allowance)) not given back yet"))
+    }
+
+    /// Remembers a restock line under the order line it gives units back to.
+    func noteRestockLine(_ lineKey: UnsafeRawBufferPointer) {
+        guard let parentKey = Self.restockedLineKey(lineKey) else { return }
+        if restockLines[parentKey]?.contains(where: { $0.elementsEqual(lineKey) }) == true { return }
+        restockLines[parentKey, default: []].append(Array(lineKey))
     }
 
     /// The consumption for a new line from the listing's route, with the row to move when it is

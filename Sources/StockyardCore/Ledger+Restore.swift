@@ -66,6 +66,7 @@ extension Ledger {
                 key, hash: hash, listing: listing, consumption: consumption, quantity: quantity, version: version,
                 touched: touched)
         }
+        if quantity < 0 { noteRestockLine(key) }
     }
 
     public func restoreParked(_ listing: ListingKey, events: [SaleEvent]) {

@@ -64,6 +64,11 @@ public final class Ledger {
     /// Per channel (by raw value), whether its default rule names locations.
     var channelRuleOrdersLocations: [Bool] = Array(repeating: false, count: 8)
 
+    /// Restock lines by the order line whose units they give back (both as line keys), so that
+    /// what they give back together can be held to what that line holds. Made as restock lines
+    /// are applied or restored; an entry whose line is rolled back or expired counts for nothing.
+    var restockLines: [[UInt8]: [[UInt8]]] = [:]
+
     // Events waiting for a listing map, by listing.
     var parked: [UInt32: [SaleEvent]] = [:]
     var parkedTotal = 0

@@ -8,6 +8,9 @@ import CStockyardRedisShim
 public final class RedisConnection {
     private var context: UnsafeMutablePointer<redisContext>?
     public let configuration: RedisConfiguration
+    /// Redis's id for this connection (`CLIENT ID`), so that a later connection can end this one
+    /// on the server; nil where Redis does not say.
+    public private(set) var clientID: Int64?
 
     /// Connects, authenticates and selects the database.
     public init(configuration: RedisConfiguration) throws(RedisError) {
@@ -32,6 +35,7 @@ public final class RedisConnection {
             let reply = try command(["SELECT", String(configuration.database)])
             if case .error(let message) = reply { throw RedisError(.connection, "cannot select database: \(message)") }
         }
+        if case .integer(let id) = try command(["CLIENT", "ID"]) { clientID = id }
     }
 
     deinit {

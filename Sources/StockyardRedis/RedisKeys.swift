@@ -32,6 +32,7 @@ public struct RedisKeys: Sendable {
         self.items = "\(prefix):{c}:items"
         self.lookups = "\(prefix):{c}:lookups"
         self.zohoBatches = "\(prefix):{c}:zoho:batches"
+        self.zohoCorrections = "\(prefix):{c}:zoho:corrections"
     }
 
     public func lines(shard: Int) -> String { lineKeys[shard] }
@@ -53,6 +54,9 @@ public struct RedisKeys: Sendable {
     public let lookups: String
     /// Zoho batches sealed and not yet settled (hash by batch id).
     public let zohoBatches: String
+    /// Per item × location, Zoho's modification time of the last absolute correction applied
+    /// (hash: `item 0x1F location` → microseconds).
+    public let zohoCorrections: String
     /// Times of an API's recent calls (sorted set, milliseconds), so a restart keeps its
     /// per-second and per-minute limits. `api` names the budget: `zoho`, `ebay`, `etsy`.
     public func apiCalls(_ api: String) -> String { "\(prefix):{c}:\(api):calls" }

@@ -15,12 +15,16 @@ public struct InboxWrites: Sendable {
     /// Look-up jobs stored (or rewritten), and those done.
     public var lookups: [(id: String, record: [UInt8])] = []
     public var removedLookups: [String] = []
+    /// Absolute Zoho corrections applied: `item 0x1F location` and the record's modification time
+    /// (microseconds, as decimal text).
+    public var corrections: [(id: String, record: [UInt8])] = []
 
     public init() {}
 
     public var isEmpty: Bool {
         deliveries.isEmpty && deadLetters.isEmpty && removedDeadLetters.isEmpty && items.isEmpty && removedItems.isEmpty
             && zohoBatches.isEmpty && removedZohoBatches.isEmpty && lookups.isEmpty && removedLookups.isEmpty
+            && corrections.isEmpty
     }
 
     public mutating func append(_ other: InboxWrites) {
@@ -28,6 +32,7 @@ public struct InboxWrites: Sendable {
         deadLetters += other.deadLetters
         removedDeadLetters += other.removedDeadLetters
         items += other.items
+        corrections += other.corrections
         removedItems += other.removedItems
         zohoBatches += other.zohoBatches
         removedZohoBatches += other.removedZohoBatches
@@ -43,6 +48,7 @@ public struct InboxSnapshot: Sendable {
     public var items: [(itemID: String, record: [UInt8])] = []
     public var zohoBatches: [(id: String, record: [UInt8])] = []
     public var lookups: [(id: String, record: [UInt8])] = []
+    public var corrections: [(id: String, record: [UInt8])] = []
 }
 
 extension RedisStore {
@@ -64,6 +70,7 @@ extension RedisStore {
         hashSet(keys.zohoBatches, inbox.zohoBatches, into: &buffer)
         hashDelete(keys.lookups, inbox.removedLookups, into: &buffer)
         hashSet(keys.lookups, inbox.lookups, into: &buffer)
+        hashSet(keys.zohoCorrections, inbox.corrections, into: &buffer)
     }
 
     private func hashSet(_ key: String, _ entries: [(id: String, record: [UInt8])], into buffer: inout RedisCommandBuffer) {
@@ -120,6 +127,9 @@ extension RedisStore {
         }
         try scanHashes([keys.lookups]) { field, value throws(RedisError) in
             snapshot.lookups.append((StoredFormat.text(field), Array(value)))
+        }
+        try scanHashes([keys.zohoCorrections]) { field, value throws(RedisError) in
+            snapshot.corrections.append((StoredFormat.text(field), Array(value)))
         }
         return snapshot
     }

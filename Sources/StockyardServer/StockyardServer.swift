@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import ServiceLifecycle
 import StockyardCore
 import StockyardEngine
@@ -49,8 +50,15 @@ public enum StockyardServer {
             configuration: configuration.lookups, ebay: configuration.ebayAPI, etsy: configuration.etsyAPI,
             ebayPublicKeys: configuration.ebayPublicKeys, redis: configuration.redis, writer: writer, metrics: metrics.lookups, logger: logger)
         StockyardAPI(configuration: configuration, writer: writer, metrics: metrics, zohoSync: zohoSync, lookups: lookups).register(on: router)
+        // Idle connections and request heads that do not arrive whole are closed by the idle
+        // timeout; whole requests by the guard's request timeout; surplus connections by its count.
+        let connections = ConnectionCount(limit: configuration.http.maxConnections)
+        let requestTimeout = TimeAmount.seconds(Int64(configuration.http.requestTimeoutSeconds))
         return Application(
             router: router,
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [ConnectionGuardInstaller(count: connections, requestTimeout: requestTimeout)],
+                idleTimeout: .seconds(Int64(configuration.http.idleTimeoutSeconds)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "stockyard"),
             // Shut down in reverse: the HTTP server first, then the look-ups under way, then the
             // final Zoho flush, then the writer.
@@ -69,6 +77,13 @@ public enum StockyardServer {
 struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
+            // A transfer coding other than chunked (`gzip, chunked`) would be read as if the body
+            // were plain; it is refused instead (RFC 9112: 501).
+            if let coding = request.headers[.transferEncoding], coding.lowercased() != "chunked" {
+                throw APIError(
+                    .notImplemented, APIError.Code("unsupported_transfer_coding"),
+                    "only the chunked transfer coding is read", field: "Transfer-Encoding")
+            }
             var response = try await next(request, context)
             response.headers[.requestID] = context.id
             return response
@@ -76,6 +91,12 @@ struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
             let failure: any HTTPResponseError
             if let known = error as? any HTTPResponseError {
                 failure = known
+            } else if let framing = error as? HTTPParserError {
+                // Broken framing (a chunk size of `zz`, a body shorter than its length) is the
+                // caller's doing: 400, and a warning at most.
+                context.logger.warning("malformed HTTP request", metadata: ["error": "\(framing)"])
+                failure = APIError(
+                    .badRequest, APIError.Code("malformed_request"), "the request's framing is not valid HTTP/1.1 (\(framing))")
             } else {
                 context.logger.error("request failed", metadata: ["error": "\(error)"])
                 failure = APIError(.internalServerError, .internalError, "the request failed inside the service")

@@ -41,6 +41,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes. Env: STOCKYARD_MAX_BODY_BYTES (default 8388608).")
     var maxBodyBytes: String?
 
+    @Option(help: "Seconds a connection may wait with no request under way (idle keep-alive, or a request head not yet whole) before it is closed. Env: STOCKYARD_HTTP_IDLE_TIMEOUT (default 30).")
+    var httpIdleTimeout: String?
+
+    @Option(help: "Seconds a request may take to arrive whole, head and body, before its connection is closed. Env: STOCKYARD_HTTP_REQUEST_TIMEOUT (default 30).")
+    var httpRequestTimeout: String?
+
+    @Option(help: "Most connections open at once; one more is closed as it is accepted. Env: STOCKYARD_MAX_CONNECTIONS (default 512).")
+    var maxConnections: String?
+
     @Option(help: "Days an order line's state is kept after its last change. Env: STOCKYARD_LINE_RETENTION_DAYS (default 120).")
     var lineRetentionDays: String?
 
@@ -158,6 +167,19 @@ struct SettingReader {
 /// A setting that cannot be used, named in the message.
 struct SettingError: Error {
     var message: String
+
+    /// The fewest characters of any token or secret that authenticates a caller: the bearer
+    /// tokens, the webhook secrets and the shops file's secrets alike. A short one can be guessed
+    /// or found by trying, whatever is compared in constant time.
+    static let minimumSecretLength = 16
+
+    /// Refuses a token or secret shorter than `minimumSecretLength`, naming its setting (never
+    /// its value).
+    static func checkLength(_ secret: String, _ setting: String) throws(SettingError) {
+        guard secret.count >= minimumSecretLength else {
+            throw SettingError(message: "\(setting) must be at least \(minimumSecretLength) characters")
+        }
+    }
 }
 
 /// The resolved settings: command line first, then environment, then defaults.
@@ -192,14 +214,20 @@ struct Settings {
         guard let adminToken = try secret(serve.adminToken, "STOCKYARD_ADMIN_TOKEN") else {
             throw SettingError(message: "--admin-token / STOCKYARD_ADMIN_TOKEN is required (admin routes need a bearer token)")
         }
-        guard adminToken.count >= 16 else {
-            throw SettingError(message: "--admin-token / STOCKYARD_ADMIN_TOKEN must be at least 16 characters")
-        }
+        try SettingError.checkLength(adminToken, "--admin-token / STOCKYARD_ADMIN_TOKEN")
+        let ingestToken = value(serve.ingestToken, "STOCKYARD_INGEST_TOKEN")
+        let readToken = value(serve.readToken, "STOCKYARD_READ_TOKEN")
+        if let ingestToken { try SettingError.checkLength(ingestToken, "--ingest-token / STOCKYARD_INGEST_TOKEN") }
+        if let readToken { try SettingError.checkLength(readToken, "--read-token / STOCKYARD_READ_TOKEN") }
         let maxBody = try integer(serve.maxBodyBytes, "max-body-bytes", "STOCKYARD_MAX_BODY_BYTES", default: 8 * 1024 * 1024, range: 1024...(256 * 1024 * 1024))
         let retention = try integer(serve.lineRetentionDays, "line-retention-days", "STOCKYARD_LINE_RETENTION_DAYS", default: 120, range: 1...3650)
         let journal = try integer(serve.journalRetentionDays, "journal-retention-days", "STOCKYARD_JOURNAL_RETENTION_DAYS", default: 7, range: 1...3650)
         let expectedLines = try integer(serve.expectedLines, "expected-lines", "STOCKYARD_EXPECTED_LINES", default: 1_000_000, range: 1_024...200_000_000)
         let batch = try integer(serve.maxBatchEvents, "max-batch-events", "STOCKYARD_MAX_BATCH_EVENTS", default: 20_000, range: 1...1_000_000)
+        let http = HTTPLimits(
+            idleTimeoutSeconds: try integer(serve.httpIdleTimeout, "http-idle-timeout", "STOCKYARD_HTTP_IDLE_TIMEOUT", default: 30, range: 1...3600),
+            requestTimeoutSeconds: try integer(serve.httpRequestTimeout, "http-request-timeout", "STOCKYARD_HTTP_REQUEST_TIMEOUT", default: 30, range: 1...3600),
+            maxConnections: try integer(serve.maxConnections, "max-connections", "STOCKYARD_MAX_CONNECTIONS", default: 512, range: 1...1_000_000))
 
         let deliveryHours = try integer(serve.deliveryRetentionHours, "delivery-retention-hours", "STOCKYARD_DELIVERY_RETENTION_HOURS", default: 24, range: 1...24 * 30)
         let maxDeliveryIDs = try integer(serve.maxDeliveryIDs, "max-delivery-ids", "STOCKYARD_MAX_DELIVERY_IDS", default: 2_000_000, range: 1_000...100_000_000)
@@ -209,6 +237,7 @@ struct Settings {
             guard !parts.contains(where: \.isEmpty), parts.count <= 2 else {
                 throw SettingError(message: "--\(flag) / \(variable): give one secret, or two separated by a comma during a rotation")
             }
+            for part in parts { try SettingError.checkLength(part, "--\(flag) / \(variable)") }
             return parts.map { WebhookSecret($0) }
         }
         let shopifySecrets = try secretList(serve.shopifySecret, "STOCKYARD_SHOPIFY_SECRET", flag: "shopify-secret")
@@ -221,6 +250,7 @@ struct Settings {
                 throw SettingError(message: "--etsy-webhook-secret / STOCKYARD_ETSY_WEBHOOK_SECRET: give one secret, or two separated by a comma during a rotation")
             }
             for part in parts {
+                try SettingError.checkLength(part, "--etsy-webhook-secret / STOCKYARD_ETSY_WEBHOOK_SECRET")
                 guard let parsed = StandardWebhookSecret(part) else {
                     throw SettingError(message: "--etsy-webhook-secret / STOCKYARD_ETSY_WEBHOOK_SECRET: expected whsec_ followed by base64")
                 }
@@ -268,8 +298,8 @@ struct Settings {
             port: port,
             redis: redis,
             adminToken: adminToken,
-            ingestToken: value(serve.ingestToken, "STOCKYARD_INGEST_TOKEN"),
-            readToken: value(serve.readToken, "STOCKYARD_READ_TOKEN"),
+            ingestToken: ingestToken,
+            readToken: readToken,
             maxBodyBytes: maxBody,
             maxBatchEvents: batch,
             lineRetentionSeconds: UInt32(retention * 86_400),
@@ -288,7 +318,8 @@ struct Settings {
             etsyWebhookSecrets: etsySecrets,
             ebayAPI: try serve.marketplaces.ebay(reader),
             etsyAPI: try serve.marketplaces.etsy(reader),
-            lookups: try serve.marketplaces.lookups(reader)
+            lookups: try serve.marketplaces.lookups(reader),
+            http: http
         )
     }
 
@@ -317,6 +348,7 @@ struct Settings {
             guard !secrets.isEmpty, secrets.count <= 2, !secrets.contains(where: \.isEmpty) else {
                 throw SettingError(message: "\(flag): shop \(domain) needs one or two non-empty secrets")
             }
+            for secret in secrets { try SettingError.checkLength(secret, "\(flag): shop \(domain)") }
             if let namespace = shop.namespace {
                 guard !namespace.isEmpty, namespace.count <= 64, !namespace.contains(where: { $0.isWhitespace || $0 == ":" || $0.asciiValue.map { $0 < 0x20 } == true }) else {
                     throw SettingError(message: "\(flag): shop \(domain) has a namespace that is empty, too long or holds spaces or ':'")

@@ -10,7 +10,7 @@ import Testing
     @Test func itemStockPerLocation() throws {
         let correction = try read(
             #"{"item":{"item_id":"4815000000044208","sku":"BAG-S","locations":[{"location_id":"460000000038080","location_stock_on_hand":"12"},{"location_id":460000000038099,"location_stock_on_hand":3}]}}"#)
-        guard case .absolute(let item, let locations) = correction else { Issue.record("\(correction)"); return }
+        guard case .absolute(let item, let locations, _) = correction else { Issue.record("\(correction)"); return }
         #expect(item == "4815000000044208")
         #expect(locations.map(\.locationID) == ["460000000038080", "460000000038099"])
         #expect(locations.map(\.onHand) == [12, 3])
@@ -18,7 +18,7 @@ import Testing
 
     @Test func olderOrganizationsNameWarehouses() throws {
         let correction = try read(#"{"item_id":9007199254740993,"warehouses":[{"warehouse_id":"W1","warehouse_stock_on_hand":"-4"}]}"#)
-        guard case .absolute(let item, let locations) = correction else { Issue.record("\(correction)"); return }
+        guard case .absolute(let item, let locations, _) = correction else { Issue.record("\(correction)"); return }
         // Above 2^53: kept exactly, never through a Double.
         #expect(item == "9007199254740993")
         #expect(locations.first?.locationID == "W1")

@@ -113,7 +113,8 @@ import Testing
             #expect(reply.errorField == field, comment)
         }
 
-        refused(try api.send("POST", "/v1/events", body: Array("{\"events\":[".utf8)), status: 400, code: "invalid_json", field: nil, "malformed JSON")
+        // Cut short: the error names where the document ends.
+        refused(try api.send("POST", "/v1/events", body: Array("{\"events\":[".utf8)), status: 400, code: "invalid_json", field: "events[0]", "malformed JSON")
         refused(try api.send("POST", "/v1/events", json: ["events": [valid, valid.merging(["quantity": "2"]) { $1 }]]), status: 400, code: "invalid_field", field: "events[1].quantity", "quantity as a string")
         refused(try api.send("POST", "/v1/events", json: ["events": [valid, valid.merging(["quantity": -1]) { $1 }]]), status: 400, code: "invalid_field", field: "events[1].quantity", "negative quantity")
         refused(try api.send("POST", "/v1/events", json: ["events": [valid.merging(["order_id": ""]) { $1 }]]), status: 400, code: "invalid_field", field: "events[0].order_id", "empty order id")

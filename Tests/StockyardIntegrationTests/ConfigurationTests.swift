@@ -3,7 +3,8 @@ import Testing
 
 /// A setting that cannot be used stops the service at start, naming the setting.
 @Suite struct ConfigurationTests {
-    private func start(_ environment: [String: String]) throws -> (status: Int32, output: String) {
+    /// Runs `stockyard serve` with `environment` until it stops (or for at most 20 seconds).
+    static func start(_ environment: [String: String]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = ServiceProcess.executable
         process.arguments = ["serve"]
@@ -57,7 +58,7 @@ import Testing
         (["STOCKYARD_EBAY_PUBLIC_KEYS": "/nonexistent/keys.json"], "STOCKYARD_EBAY_PUBLIC_KEYS"),
     ])
     func badSettingStopsTheServiceNamingIt(_ environment: [String: String], _ setting: String) throws {
-        let (status, output) = try start(environment)
+        let (status, output) = try Self.start(environment)
         #expect(status == 78)
         #expect(output.contains(setting), "\(output)")
         #expect(!output.contains(ServiceProcess.adminToken))

@@ -56,11 +56,20 @@ public enum ListingCSV {
         var index = 0
         // A UTF-8 byte order mark, as spreadsheets write it, is not part of the first field.
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { index = 3 }
-        func endRecord() {
-            fields.append(String(decoding: field, as: UTF8.self))
+        // Ids are compared byte for byte: bytes that are not UTF-8 are refused, not repaired.
+        func endField() throws(PayloadError) {
+            guard let text = String(validating: field, as: UTF8.self) else {
+                let column = fields.count < columns.count ? columns[fields.count] : "column \(fields.count + 1)"
+                throw PayloadError(
+                    field: "line \(recordLine).\(column)", message: "line \(recordLine): \(column) holds bytes that are not UTF-8")
+            }
+            fields.append(text)
+            field = []
+        }
+        func endRecord() throws(PayloadError) {
+            try endField()
             records.append(Record(line: recordLine, fields: fields))
             fields = []
-            field = []
         }
         while index < bytes.count {
             let byte = bytes[index]
@@ -84,12 +93,11 @@ public enum ListingCSV {
                     }
                     quoted = true
                 case UInt8(ascii: ","):
-                    fields.append(String(decoding: field, as: UTF8.self))
-                    field = []
+                    try endField()
                 case 0x0D:
                     break
                 case 0x0A:
-                    endRecord()
+                    try endRecord()
                     line += 1
                     recordLine = line
                 default:
@@ -99,7 +107,7 @@ public enum ListingCSV {
             index += 1
         }
         if quoted { throw PayloadError(field: "line \(recordLine)", message: "line \(recordLine): a quoted field is not closed") }
-        if !field.isEmpty || !fields.isEmpty { endRecord() }
+        if !field.isEmpty || !fields.isEmpty { try endRecord() }
         return records
     }
 }

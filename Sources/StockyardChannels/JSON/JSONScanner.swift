@@ -3,6 +3,11 @@
 /// It reads only the fields a caller asks for and skips the rest without building values, keeps
 /// integers as their digits (ids above 2^53 stay exact), and reports errors with the path of the
 /// field being read (`line_items[2].quantity`). Use it inside the closure that lends the bytes.
+///
+/// Every string is checked to be UTF-8, fields skipped included: bytes that are not would be
+/// repaired into U+FFFD by any conversion to text, and two ids that differ only there would
+/// become one. A field that a reader reads, given twice in one object, is refused: readers
+/// that kept the first and readers that kept the last would otherwise read one body two ways.
 public struct JSONScanner {
     private let bytes: UnsafeRawBufferPointer
     private var position = 0
@@ -10,6 +15,9 @@ public struct JSONScanner {
     private var path: [PathPart] = []
     /// Field names that held escapes, decoded; made only when one appears.
     private var decodedKeys: DecodedKeys?
+    /// The names of the fields read so far in each object being read, innermost last; an
+    /// object's own start in it is kept by `fields` while it reads.
+    private var readKeys: [UnsafeRawBufferPointer] = []
 
     /// A path step; a key is kept as its bytes (in the body, or decoded), made text only for errors.
     private enum PathPart {
@@ -46,8 +54,18 @@ public struct JSONScanner {
     // MARK: Structure
 
     /// Calls `body` once per field of the object at the cursor; `body` must read or skip the value.
-    /// `null` counts as an empty object.
+    /// `null` counts as an empty object. A field whose value `body` reads may appear only once
+    /// (ASCII case aside, as some readers take `OrderId` and `orderId` alike); one that `body`
+    /// leaves alone is skipped, however often it appears.
     public mutating func fields(_ body: (inout JSONScanner, JSONKey) throws(PayloadError) -> Void) throws(PayloadError) {
+        try fields(checkingRepeats: true, body)
+    }
+
+    private mutating func fields(
+        checkingRepeats: Bool, _ body: (inout JSONScanner, JSONKey) throws(PayloadError) -> Void
+    ) throws(PayloadError) {
+        let firstRead = readKeys.count
+        defer { if readKeys.count > firstRead { readKeys.removeSubrange(firstRead...) } }
         skipSpace()
         if consumeLiteral("null") { return }
         guard peek() == UInt8(ascii: "{") else { throw typeError("an object") }
@@ -68,7 +86,11 @@ public struct JSONScanner {
             path.append(.key(key.bytes))
             let before = position
             try body(&self, key)
-            if position == before { try skipValue() }
+            if position == before {
+                try skipValue()
+            } else if checkingRepeats {
+                try noteRead(key, since: firstRead)
+            }
             path.removeLast()
             skipSpace()
             switch peek() {
@@ -79,6 +101,21 @@ public struct JSONScanner {
             default: throw syntaxError("expected ',' or '}' in an object")
             }
         }
+    }
+
+    /// Remembers that `key` was read in the object whose names start at `firstRead`; refuses
+    /// it, naming the field, when it was read there already. Objects have few fields that are
+    /// read, so a look at each is cheaper than any set.
+    private mutating func noteRead(_ key: JSONKey, since firstRead: Int) throws(PayloadError) {
+        for index in firstRead..<readKeys.count where JSONKey(bytes: readKeys[index]).equalsIgnoringCase(key) {
+            throw repeatedFieldError()
+        }
+        readKeys.append(key.bytes)
+    }
+
+    /// The field at the cursor, given a second time in its object.
+    private func repeatedFieldError() -> PayloadError {
+        PayloadError(field: currentPath, message: "\(currentPath) appears more than once in its object")
     }
 
     /// Calls `body` once per element of the array at the cursor; `null` counts as empty.
@@ -216,7 +253,7 @@ public struct JSONScanner {
         guard let byte = peek() else { throw syntaxError("the document ends early") }
         switch byte {
         case UInt8(ascii: "{"):
-            try fields { (scanner, _) throws(PayloadError) in try scanner.skipTracked() }
+            try fields(checkingRepeats: false) { (scanner, _) throws(PayloadError) in try scanner.skipTracked() }
         case UInt8(ascii: "["):
             try elements { (scanner, _) throws(PayloadError) in try scanner.skipTracked() }
         case UInt8(ascii: "\""):
@@ -230,6 +267,87 @@ public struct JSONScanner {
         default:
             try skipNumber()
         }
+    }
+
+    /// Reads the whole document for a body that a general decoder reads next, and refuses what
+    /// such a decoder would let through or settle its own way: bytes that are not UTF-8, a field
+    /// name given twice in one object, and a number that is not whole by its digits yet that a
+    /// double rounds to a whole one (`0.99999999999999999999`, `1e-400`). Errors name the field.
+    public mutating func checkDocument() throws(PayloadError) {
+        try checkValue()
+        try finish()
+    }
+
+    private mutating func checkValue() throws(PayloadError) {
+        skipSpace()
+        guard let byte = peek() else { throw syntaxError("the document ends early") }
+        switch byte {
+        case UInt8(ascii: "{"):
+            var names = Set<[UInt8]>()
+            try fields(checkingRepeats: false) { (scanner, key) throws(PayloadError) in
+                guard names.insert(Array(key.bytes)).inserted else { throw scanner.repeatedFieldError() }
+                try scanner.checkValue()
+            }
+        case UInt8(ascii: "["):
+            try elements { (scanner, _) throws(PayloadError) in try scanner.checkValue() }
+        case UInt8(ascii: "\""), UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
+            try skipTracked()
+        default:
+            let start = position
+            try skipNumber()
+            let text = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
+            guard let whole = Self.isWholeNumber(text) else {
+                position = start
+                throw syntaxError("an invalid number")
+            }
+            if !whole, let value = Double(String(decoding: text, as: UTF8.self)), value.rounded(.towardZero) == value {
+                throw valueError("must be written exactly: \(String(decoding: text, as: UTF8.self)) is not a whole number, yet a double reads it as one")
+            }
+        }
+    }
+
+    /// Whether a JSON number is whole, decided from its digits alone: no digit after the decimal
+    /// point, once the exponent has moved it, is other than zero. Nil for text that is not a
+    /// JSON number.
+    public static func isWholeNumber(_ text: UnsafeRawBufferPointer) -> Bool? {
+        var index = 0
+        func digit(_ at: Int) -> Bool { at < text.count && text[at] >= 0x30 && text[at] <= 0x39 }
+        if index < text.count, text[index] == UInt8(ascii: "-") { index += 1 }
+        let integerStart = index
+        while digit(index) { index += 1 }
+        let integerDigits = index - integerStart
+        guard integerDigits > 0, integerDigits == 1 || text[integerStart] != 0x30 else { return nil }
+        // The position of the last non-zero digit, counting the fraction's digits after the integer's.
+        var lastNonZero = -1
+        for offset in 0..<integerDigits where text[integerStart + offset] != 0x30 { lastNonZero = offset }
+        if index < text.count, text[index] == UInt8(ascii: ".") {
+            index += 1
+            let fractionStart = index
+            while digit(index) {
+                if text[index] != 0x30 { lastNonZero = integerDigits + index - fractionStart }
+                index += 1
+            }
+            guard index > fractionStart else { return nil }
+        }
+        var exponent = 0
+        if index < text.count, text[index] | 0x20 == UInt8(ascii: "e") {
+            index += 1
+            var negative = false
+            if index < text.count, text[index] == UInt8(ascii: "+") || text[index] == UInt8(ascii: "-") {
+                negative = text[index] == UInt8(ascii: "-")
+                index += 1
+            }
+            let exponentStart = index
+            while digit(index) {
+                // Beyond a million digits either way nothing changes the answer.
+                exponent = min(exponent * 10 + Int(text[index] - 0x30), 1_000_000)
+                index += 1
+            }
+            guard index > exponentStart else { return nil }
+            if negative { exponent = -exponent }
+        }
+        guard index == text.count else { return nil }
+        return lastNonZero < 0 || lastNonZero < integerDigits + exponent
     }
 
     /// An error about the value at the cursor, naming its path.
@@ -302,14 +420,14 @@ public struct JSONScanner {
         return ~(((word & low7) &+ low7) | word | low7)
     }
 
-    /// Moves the cursor to the first quote, backslash or control character at or after it, or to
-    /// the end: where string content stops being plain.
+    /// Moves the cursor to the first quote, backslash, control character or byte above 0x7F at
+    /// or after it, or to the end: where string content stops being plain ASCII.
     @inline(__always)
     private mutating func skipPlainStringBytes() {
         while position + 8 <= bytes.count {
             let word = loadWord(at: position)
             let special = Self.zeroBytes(word ^ Self.repeated(0x22)) | Self.zeroBytes(word ^ Self.repeated(0x5C))
-                | Self.zeroBytes(word & Self.repeated(0xE0))
+                | Self.zeroBytes(word & Self.repeated(0xE0)) | (word & Self.repeated(0x80))
             if special != 0 {
                 position += special.trailingZeroBitCount >> 3
                 return
@@ -318,9 +436,50 @@ public struct JSONScanner {
         }
         while position < bytes.count {
             let byte = bytes[position]
-            if byte == 0x22 || byte == 0x5C || byte < 0x20 { return }
+            if byte == 0x22 || byte == 0x5C || byte < 0x20 || byte >= 0x80 { return }
             position += 1
         }
+    }
+
+    /// Moves the cursor over string content up to the first quote, backslash or control
+    /// character, or the end, checking that the bytes above 0x7F on the way are UTF-8. False,
+    /// the cursor on them, at bytes that are not.
+    @inline(__always)
+    private mutating func skipStringText() -> Bool {
+        while true {
+            skipPlainStringBytes()
+            guard position < bytes.count, bytes[position] >= 0x80 else { return true }
+            let length = utf8SequenceLength(at: position)
+            if length == 0 { return false }
+            position += length
+        }
+    }
+
+    /// The length of the UTF-8 sequence at `offset` (a byte above 0x7F), or 0 when the bytes
+    /// there are not UTF-8: overlong forms, surrogates and values above U+10FFFF included.
+    private func utf8SequenceLength(at offset: Int) -> Int {
+        var low: UInt8 = 0x80
+        var high: UInt8 = 0xBF
+        let length: Int
+        switch bytes[offset] {
+        case 0xC2...0xDF: length = 2
+        case 0xE0: (length, low) = (3, 0xA0)
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3
+        case 0xED: (length, high) = (3, 0x9F)
+        case 0xF0: (length, low) = (4, 0x90)
+        case 0xF1...0xF3: length = 4
+        case 0xF4: (length, high) = (4, 0x8F)
+        default: return 0
+        }
+        guard offset + length <= bytes.count, bytes[offset + 1] >= low, bytes[offset + 1] <= high else { return 0 }
+        for index in (offset + 2)..<(offset + length) where bytes[index] & 0xC0 != 0x80 { return 0 }
+        return length
+    }
+
+    private func invalidUTF8Error() -> PayloadError {
+        PayloadError(
+            field: currentPath.isEmpty ? nil : currentPath, code: .invalidJSON,
+            message: "the body is not valid JSON: \(currentPath.isEmpty ? "a string" : currentPath) holds bytes that are not UTF-8 at byte \(position)")
     }
 
     private mutating func consumeLiteral(_ literal: StaticString) -> Bool {
@@ -353,8 +512,7 @@ public struct JSONScanner {
             if atKey {
                 guard bytes[position] == UInt8(ascii: "\"") else { return false }
                 position += 1
-                skipPlainStringBytes()
-                guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return false }
+                guard skipStringText(), position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return false }
                 position += 1
                 skipSpace()
                 guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return false }
@@ -367,8 +525,7 @@ public struct JSONScanner {
             case UInt8(ascii: "\""):
                 position += 1
                 stringEnd: while true {
-                    skipPlainStringBytes()
-                    guard position < bytes.count else { return false }
+                    guard skipStringText(), position < bytes.count else { return false }
                     switch bytes[position] {
                     case UInt8(ascii: "\""):
                         position += 1
@@ -442,8 +599,7 @@ public struct JSONScanner {
         // escape or a control character goes the careful way.
         let quote = position
         position += 1
-        skipPlainStringBytes()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "\"") {
+        if skipStringText(), position < bytes.count, bytes[position] == UInt8(ascii: "\"") {
             position += 1
             return JSONKey(bytes: UnsafeRawBufferPointer(rebasing: bytes[(quote + 1)..<(position - 1)]))
         }
@@ -455,15 +611,17 @@ public struct JSONScanner {
 
     private mutating func skipString() throws(PayloadError) {
         position += 1
-        while position < bytes.count {
+        while true {
+            guard skipStringText() else { throw invalidUTF8Error() }
+            guard position < bytes.count else { break }
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 position += 1
                 return
             }
-            if byte == UInt8(ascii: "\\") { position += 1 }
-            else if byte < 0x20 { throw syntaxError("a control character inside a string") }
-            position += 1
+            if byte < 0x20 { throw syntaxError("a control character inside a string") }
+            // A backslash: the escaped byte goes with it.
+            position += 2
         }
         throw syntaxError("a string is not closed")
     }
@@ -472,7 +630,7 @@ public struct JSONScanner {
     private mutating func readString() throws(PayloadError) -> String {
         position += 1
         let start = position
-        skipPlainStringBytes()
+        guard skipStringText() else { throw invalidUTF8Error() }
         if position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
@@ -482,20 +640,19 @@ public struct JSONScanner {
             }
             if byte < 0x20 { throw syntaxError("a control character inside a string") }
         }
-        // Escapes: decode the rest byte by byte.
+        // Escapes: decode the rest, copying the plain runs between them whole.
         var out = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[start..<position]))
         while position < bytes.count {
+            let run = position
+            guard skipStringText() else { throw invalidUTF8Error() }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[run..<position]))
+            guard position < bytes.count else { break }
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 position += 1
                 return String(decoding: out, as: UTF8.self)
             }
             if byte < 0x20 { throw syntaxError("a control character inside a string") }
-            guard byte == UInt8(ascii: "\\") else {
-                out.append(byte)
-                position += 1
-                continue
-            }
             position += 1
             guard let escape = peek() else { break }
             position += 1
@@ -582,6 +739,16 @@ public struct JSONKey {
     @inline(__always)
     public func isAnyCase(_ name: StaticString) -> Bool {
         matches(name, ignoringCase: true)
+    }
+
+    /// Whether two names are equal ignoring ASCII letter case.
+    fileprivate func equalsIgnoringCase(_ other: JSONKey) -> Bool {
+        guard bytes.count == other.bytes.count else { return false }
+        for index in 0..<bytes.count where bytes[index] != other.bytes[index] {
+            let folded = bytes[index] | 0x20
+            guard folded == other.bytes[index] | 0x20, folded >= 0x61, folded <= 0x7A else { return false }
+        }
+        return true
     }
 
     private func matches(_ name: StaticString, ignoringCase: Bool) -> Bool {

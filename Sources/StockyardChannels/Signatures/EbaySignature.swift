@@ -36,6 +36,11 @@ public struct EbaySignature: Sendable, Hashable {
             let object = (try? JSONSerialization.jsonObject(with: decoded)) as? [String: Any]
         else { throw .malformedHeader("not base64 of a JSON object") }
         guard let kid = object["kid"] as? String, !kid.isEmpty else { throw .malformedHeader("kid is missing") }
+        // The key id goes into the path of a call to eBay's API: `..` or `/` would move that call
+        // elsewhere, with the app's token. Nothing else is fetched or logged first.
+        guard Self.isKeyID(kid) else {
+            throw .malformedHeader("kid must be 1 to \(Self.maxKeyIDLength) letters, digits, '-' or '_', as eBay's key ids are")
+        }
         guard let text = object["signature"] as? String, let signature = Data(base64Encoded: text), !signature.isEmpty else {
             throw .malformedHeader("signature is missing or not base64")
         }
@@ -43,6 +48,17 @@ public struct EbaySignature: Sendable, Hashable {
         digest = (object["digest"] as? String) ?? "SHA1"
         keyID = kid
         self.signature = Array(signature)
+    }
+
+    /// The longest key id taken; eBay's are UUIDs, 36 characters.
+    public static let maxKeyIDLength = 64
+
+    /// Whether `kid` is made only of the characters eBay's key ids use (ASCII letters, digits,
+    /// `-` and `_`), and is not too long: safe in a URL path and in a log line as it is.
+    public static func isKeyID(_ kid: String) -> Bool {
+        let utf8 = kid.utf8
+        return !utf8.isEmpty && utf8.count <= maxKeyIDLength
+            && utf8.allSatisfy { ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F }
     }
 
     /// Verifies the body with eBay's public key for `keyID` (PEM, as eBay's key endpoint returns

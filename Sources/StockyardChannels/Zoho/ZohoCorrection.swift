@@ -1,4 +1,5 @@
 import Foundation
+import StockyardCore
 
 /// A stock correction Zoho sends through a workflow webhook, in one of two shapes:
 ///
@@ -11,8 +12,10 @@ import Foundation
 ///
 /// Ids may come as strings or numbers; quantities as numbers or numeric strings, whole units.
 public enum ZohoCorrection: Sendable {
-    /// Zoho's stock on hand per location: sets `zoho_on_hand`.
-    case absolute(itemID: String, locations: [(locationID: String, onHand: Int64)])
+    /// Zoho's stock on hand per location: sets `zoho_on_hand`. `modifiedAt` is the record's
+    /// `last_modified_time` (microseconds since 1970), when it has one: a correction no newer
+    /// than the last applied to a row is not applied again.
+    case absolute(itemID: String, locations: [(locationID: String, onHand: Int64)], modifiedAt: Int64?)
     /// A change made in Zoho: moves `zoho_on_hand`.
     case delta(adjustmentID: String, reference: String?, lines: [(itemID: String, locationID: String, quantity: Int64)])
     /// One of our own adjustments coming back: nothing to do.
@@ -21,6 +24,10 @@ public enum ZohoCorrection: Sendable {
     /// Reads a correction body. `ownPrefix` is the start of our adjustments' `reference_number`
     /// (e.g. `SY-`): an adjustment carrying it is an echo.
     public static func read(body: UnsafeRawBufferPointer, ownPrefix: String) throws(PayloadError) -> ZohoCorrection {
+        // Checked whole first, as every body that moves stock is: JSONSerialization would repair
+        // bytes that are not UTF-8, keep one of two fields of a name, and round numbers.
+        var scanner = JSONScanner(body)
+        try scanner.checkDocument()
         let object: [String: Any]
         do {
             guard let parsed = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
@@ -107,7 +114,28 @@ public enum ZohoCorrection: Sendable {
             }
             locations.append((location, try wholeNumber(entry[field], field: entryPath + field)))
         }
-        return .absolute(itemID: item, locations: locations)
+        var modifiedAt: Int64?
+        if let value = record["last_modified_time"], !(value is NSNull) {
+            guard let text = value as? String, let micros = zohoTime(text) else {
+                throw PayloadError(
+                    field: path + "last_modified_time",
+                    message: "last_modified_time must be a time such as 2025-03-01T10:00:00+0530")
+            }
+            modifiedAt = micros
+        }
+        return .absolute(itemID: item, locations: locations, modifiedAt: modifiedAt)
+    }
+
+    /// A Zoho time (`2025-03-01T10:00:00+0530`, its offset without a colon) or an RFC 3339 one,
+    /// as microseconds since 1970.
+    static func zohoTime(_ text: String) -> Int64? {
+        if let micros = SourceVersion.parseTimestamp(text) { return micros }
+        var bytes = Array(text.utf8)
+        guard bytes.count >= 5, bytes[bytes.count - 5] == UInt8(ascii: "+") || bytes[bytes.count - 5] == UInt8(ascii: "-") else {
+            return nil
+        }
+        bytes.insert(UInt8(ascii: ":"), at: bytes.count - 2)
+        return SourceVersion.parseTimestamp(String(decoding: bytes, as: UTF8.self))
     }
 
     private static func id(_ value: Any?) -> String? {
@@ -125,6 +153,15 @@ public enum ZohoCorrection: Sendable {
         guard let value = id(record[name]) else {
             throw PayloadError(field: path + name, message: "\(name) is required (a string or a whole number)")
         }
+        return try checked(value, field: path + name)
+    }
+
+    /// An id as the ledger takes it (1–200 bytes, no control characters), refused here, where
+    /// its field can be named and the body kept as a dead letter.
+    private static func checked(_ value: String, field: String) throws(PayloadError) -> String {
+        if let problem = Limits.validateID(value, field: field) {
+            throw PayloadError(field: field, message: problem.message)
+        }
         return value
     }
 
@@ -133,7 +170,7 @@ public enum ZohoCorrection: Sendable {
             guard let value = id(record[name]) else {
                 throw PayloadError(field: path + name, message: "\(name) must be a string or a whole number")
             }
-            return value
+            return try checked(value, field: path + name)
         }
         return nil
     }
@@ -141,7 +178,11 @@ public enum ZohoCorrection: Sendable {
     private static func wholeNumber(_ value: Any?, field: String) throws(PayloadError) -> Int64 {
         var number: Double?
         switch value {
-        case let text as String: number = Double(text.trimmingCharacters(in: .whitespaces))
+        case let text as String:
+            // Whole by its digits, not by a double: "0.99999999999999999999" is not 1.
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            let whole = Array(trimmed.utf8).withUnsafeBytes { JSONScanner.isWholeNumber($0) }
+            number = whole == true ? Double(trimmed) : nil
         case let value as NSNumber where String(cString: value.objCType) != "c": number = value.doubleValue
         default: number = nil
         }

@@ -102,6 +102,9 @@ public final class Inbox: Sendable {
         package var itemsBySKU: [String: String] = [:]
         package var zohoBatches: [String: ZohoBatch] = [:]
         package var lookups: [String: LookupJob] = [:]
+        /// Per `item 0x1F location`, Zoho's modification time (microseconds) of the last absolute
+        /// correction applied to the row.
+        package var corrections: [String: Int64] = [:]
         /// Moves each time look-up jobs are stored, so idle workers know when to look again.
         package var lookupGeneration = 0
 
@@ -145,6 +148,11 @@ public final class Inbox: Sendable {
 
     package func deadLetter(_ id: String) -> DeadLetter? {
         state.withLock { $0.deadLetters[id] }
+    }
+
+    /// Zoho's modification time of the last absolute correction applied to a row, if any.
+    package func correctionTime(row: String) -> Int64? {
+        state.withLock { $0.corrections[row] }
     }
 
     package func item(sku: String) -> CatalogueItem? {
@@ -230,6 +238,7 @@ public final class Inbox: Sendable {
             for job in stage.lookups { state.lookups[job.id] = job }
             if !stage.lookups.isEmpty { state.lookupGeneration += 1 }
             for batch in stage.zohoBatches { state.zohoBatches[batch.id] = batch }
+            for (row, modifiedAt) in stage.corrections { state.corrections[row] = modifiedAt }
             for item in stage.items {
                 if let old = state.items[item.itemID], state.itemsBySKU[old.sku] == item.itemID {
                     state.itemsBySKU[old.sku] = nil
@@ -328,6 +337,12 @@ public final class Inbox: Sendable {
         for (id, record) in snapshot.deadLetters {
             fresh.deadLetters[id] = try DeadLetter(record: record, id: id)
         }
+        for (row, record) in snapshot.corrections {
+            guard let modifiedAt = Int64(String(decoding: record, as: UTF8.self)) else {
+                throw CorruptRecordError(description: "the Zoho correction time of a row does not read")
+            }
+            fresh.corrections[row] = modifiedAt
+        }
         for (itemID, record) in snapshot.items {
             let item = try CatalogueItem(record: record, itemID: itemID)
             fresh.items[itemID] = item
@@ -361,10 +376,13 @@ package struct InboxStage {
     package var removedZohoBatches: [String] = []
     package var lookups: [LookupJob] = []
     package var removedLookups: [String] = []
+    /// Absolute Zoho corrections applied: the row (`item 0x1F location`) and the record's
+    /// modification time.
+    package var corrections: [(String, Int64)] = []
 
     package var isEmpty: Bool {
         deliveries.isEmpty && deadLetters.isEmpty && removedDeadLetters.isEmpty && items.isEmpty && zohoBatches.isEmpty
-            && removedZohoBatches.isEmpty && lookups.isEmpty && removedLookups.isEmpty
+            && removedZohoBatches.isEmpty && lookups.isEmpty && removedLookups.isEmpty && corrections.isEmpty
     }
 
     package mutating func append(_ other: InboxStage) {
@@ -376,6 +394,7 @@ package struct InboxStage {
         removedZohoBatches += other.removedZohoBatches
         lookups += other.lookups
         removedLookups += other.removedLookups
+        corrections += other.corrections
     }
 
     package var writes: InboxWrites {
@@ -388,6 +407,7 @@ package struct InboxStage {
         writes.removedZohoBatches = removedZohoBatches
         writes.lookups = lookups.map { ($0.id, $0.record) }
         writes.removedLookups = removedLookups
+        writes.corrections = corrections.map { ($0.0, Array(String($0.1).utf8)) }
         return writes
     }
 }

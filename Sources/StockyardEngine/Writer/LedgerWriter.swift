@@ -96,12 +96,17 @@ public final class LedgerWriter: Service, @unchecked Sendable {
     // Owned by the writer thread.
     private var store: RedisStore?
     private var needsLoad = true
+    /// Redis's id of a connection given up with a write unanswered, ended on the server before
+    /// the next load.
+    private var abandonedClientID: Int64?
     private var lastConnectAttempt = ContinuousClock.Instant.now - .seconds(3600)
     private var lastPing = ContinuousClock.Instant.now
     private var lastExpiry = ContinuousClock.Instant.now
     /// Delivery ids and catalogue items of batches staged or in flight, not yet in `inbox`.
     private var stagedDeliveries = Set<Inbox.Fingerprint>()
     private var stagedItems: [String: CatalogueItem] = [:]
+    /// Zoho correction times staged and not yet stored, by row.
+    private var stagedCorrections: [String: Int64] = [:]
 
     public init(configuration: Configuration, metrics: EngineMetrics, logger: Logger) {
         self.configuration = configuration
@@ -218,8 +223,10 @@ public final class LedgerWriter: Service, @unchecked Sendable {
                 case .success(let sent):
                     next = sent
                 case .failure(let error):
-                    // The connection broke while sending: nothing in flight can be trusted.
-                    failAll([inFlight?.batch ?? [], batch], error: error)
+                    // The connection broke while sending: nothing in flight can be trusted, and a
+                    // batch sent before this one may have been stored.
+                    let known = inFlight == nil && error.outcomeKnown
+                    failAll([inFlight?.batch ?? [], batch], error: RedisError(error.code, error.message, outcomeKnown: known))
                     inFlight = nil
                     continue
                 }
@@ -288,6 +295,7 @@ public final class LedgerWriter: Service, @unchecked Sendable {
                 } else if !jobInbox.isEmpty {
                     for (fingerprint, _, _) in jobInbox.deliveries { stagedDeliveries.insert(fingerprint) }
                     for item in jobInbox.items { stagedItems[item.sku] = item }
+                    for (row, modifiedAt) in jobInbox.corrections { stagedCorrections[row] = modifiedAt }
                     batchInbox.append(jobInbox)
                 }
                 entries += pending.job.eventCount
@@ -335,6 +343,9 @@ public final class LedgerWriter: Service, @unchecked Sendable {
             inbox.commit(current.inbox)
             for (fingerprint, _, _) in current.inbox.deliveries { stagedDeliveries.remove(fingerprint) }
             for item in current.inbox.items where stagedItems[item.sku] == item { stagedItems[item.sku] = nil }
+            for (row, modifiedAt) in current.inbox.corrections where stagedCorrections[row] == modifiedAt {
+                stagedCorrections[row] = nil
+            }
         }
         lastPing = ContinuousClock.Instant.now
         metrics.batchEvents.record(Double(current.entries))
@@ -375,11 +386,17 @@ public final class LedgerWriter: Service, @unchecked Sendable {
         ledger.withLock { if $0.isStaging { $0.rollbackBatch() } }
         stagedDeliveries.removeAll()
         stagedItems.removeAll()
+        stagedCorrections.removeAll()
         if let store { fail(error ?? RedisError(.io, "an earlier batch failed", outcomeKnown: false), store: store) }
         let callers = batches.joined()
         metrics.rejectedRequests.increment(by: Int64(callers.count))
+        // Sent and never answered (a timeout, a connection broken mid-flight): Redis may still
+        // run it. Only an error that says nothing went out is "nothing was stored".
+        let unknown = (error as? RedisError)?.outcomeKnown != true
+        let refusal = StoreUnavailableError(
+            reason: unknown ? "Redis did not answer the write" : "Redis write failed", outcomeUnknown: unknown)
         for pending in callers {
-            pending.continuation.resume(throwing: StoreUnavailableError(reason: "Redis write failed"))
+            pending.continuation.resume(throwing: refusal)
         }
     }
 
@@ -415,6 +432,13 @@ public final class LedgerWriter: Service, @unchecked Sendable {
             let store = RedisStore(
                 connection: connection, journalRetentionMilliseconds: configuration.journalRetentionMilliseconds)
             var loaded: Ledger?
+            if let abandoned = abandonedClientID {
+                // A commit Redis never answered may still wait in its buffer for the old
+                // connection, and run after the state is read back. Ending that connection on the
+                // server first settles it, run or dropped, so memory and Redis agree after the load.
+                _ = try connection.command(["CLIENT", "KILL", "ID", String(abandoned)])
+                abandonedClientID = nil
+            }
             if needsLoad {
                 let started = ContinuousClock.Instant.now
                 let fresh = Ledger(configuration: configuration.ledger)
@@ -471,6 +495,7 @@ public final class LedgerWriter: Service, @unchecked Sendable {
     /// After a failed round trip nothing is known about what Redis kept: reload from it.
     private func fail(_ error: any Error, store: RedisStore) {
         metrics.redisErrors.increment()
+        if let id = store.connection.clientID { abandonedClientID = id }
         store.connection.close()
         self.store = nil
         needsLoad = true
@@ -601,15 +626,28 @@ public final class LedgerWriter: Service, @unchecked Sendable {
             journal.events(replayed.map { ($0.event, $0.outcome) }, kind: "replay")
             return .success(.listings(replayed: replayed))
         case .stock(let settings):
+            var stale: [Int] = []
+            var applied: [StockSetting] = []
             for (index, setting) in settings.enumerated() {
+                // A correction from Zoho that is not newer than the last one applied to its row
+                // (a replay, or a record that arrived late) would set the row back.
+                if let modifiedAt = setting.modifiedAt {
+                    if let last = stagedCorrections[setting.row] ?? inbox.correctionTime(row: setting.row), modifiedAt <= last {
+                        stale.append(index)
+                        continue
+                    }
+                    stage.corrections.append((setting.row, modifiedAt))
+                }
                 do {
                     try ledger.setOnHand(itemID: setting.itemID, locationID: setting.locationID, quantity: setting.zohoOnHand)
                 } catch {
                     return .failure(InvalidJobError(index: index, problem: error))
                 }
+                applied.append(setting)
             }
-            journal.stock(settings)
-            return .success(.stored)
+            if !applied.isEmpty { journal.stock(applied) }
+            let corrected = settings.contains { $0.modifiedAt != nil }
+            return .success(corrected ? .corrected(stale: stale) : .stored)
         case .rules(let rules):
             for (index, rule) in rules.enumerated() {
                 do {

@@ -6,12 +6,19 @@ public struct StockSetting: Sendable, Hashable {
     public var itemID: String
     public var locationID: String
     public var zohoOnHand: Int64
+    /// For a correction from Zoho: its record's modification time (microseconds). A setting
+    /// that carries one is applied only when it is newer than the last applied to its row.
+    public var modifiedAt: Int64?
 
-    public init(itemID: String, locationID: String, zohoOnHand: Int64) {
+    public init(itemID: String, locationID: String, zohoOnHand: Int64, modifiedAt: Int64? = nil) {
         self.itemID = itemID
         self.locationID = locationID
         self.zohoOnHand = zohoOnHand
+        self.modifiedAt = modifiedAt
     }
+
+    /// The row's key among the corrections: `item 0x1F location`.
+    var row: String { itemID + "\u{1F}" + locationID }
 }
 
 /// A change of `zoho_on_hand` made in Zoho.
@@ -126,6 +133,9 @@ public enum WriterOutcome: Sendable {
     /// A Zoho adjustment: false when its id was stored lately and nothing was applied again.
     case zohoAdjustment(applied: Bool)
     case stored
+    /// Zoho's absolute stock stored, but for the settings (by position) whose record is not
+    /// newer than the last correction applied to their row.
+    case corrected(stale: [Int])
 }
 
 public struct ReplayedEvent: Sendable {
@@ -143,5 +153,15 @@ public struct InvalidJobError: Error, Sendable {
 /// The store cannot take writes now; the caller should retry.
 public struct StoreUnavailableError: Error, Sendable, CustomStringConvertible {
     public var reason: String
+    /// True when the write was sent and Redis never answered: it may have been stored. Retrying
+    /// is safe (values are stored absolute, lines are upserts), and memory is read back from
+    /// Redis before the next write.
+    public var outcomeUnknown: Bool
+
+    public init(reason: String, outcomeUnknown: Bool = false) {
+        self.reason = reason
+        self.outcomeUnknown = outcomeUnknown
+    }
+
     public var description: String { "store unavailable: \(reason)" }
 }

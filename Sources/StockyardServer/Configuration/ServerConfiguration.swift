@@ -79,6 +79,8 @@ public struct ServerConfiguration: Sendable {
     public var etsyAPI: EtsyAPIConfiguration?
     /// Retries of look-ups.
     public var lookups: LookupConfiguration
+    /// Time limits and the most connections of the HTTP server.
+    public var http: HTTPLimits
 
     public init(
         host: String = "127.0.0.1",
@@ -111,7 +113,8 @@ public struct ServerConfiguration: Sendable {
         etsyToleranceSeconds: Int64 = 300,
         ebayAPI: EbayAPIConfiguration? = nil,
         etsyAPI: EtsyAPIConfiguration? = nil,
-        lookups: LookupConfiguration = LookupConfiguration()
+        lookups: LookupConfiguration = LookupConfiguration(),
+        http: HTTPLimits = HTTPLimits()
     ) {
         self.host = host
         self.port = port
@@ -144,5 +147,6 @@ public struct ServerConfiguration: Sendable {
         self.ebayAPI = ebayAPI
         self.etsyAPI = etsyAPI
         self.lookups = lookups
+        self.http = http
     }
 }

@@ -21,6 +21,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         public static let notFound = Code("not_found")
         public static let bodyTooLarge = Code("body_too_large")
         public static let storeUnavailable = Code("store_unavailable")
+        /// The write was sent and Redis never answered: it may have been stored.
+        public static let outcomeUnknown = Code("outcome_unknown")
         public static let unsupportedMediaType = Code("unsupported_media_type")
         public static let internalError = Code("internal_error")
     }
@@ -69,5 +71,14 @@ public struct APIError: Error, HTTPResponseError, Sendable {
 
     static func unavailable(_ reason: String, retryAfter: Int) -> APIError {
         APIError(.serviceUnavailable, .storeUnavailable, "\(reason); nothing was stored, retry later", retryAfterSeconds: retryAfter)
+    }
+
+    /// 503 for a write the store refused; when Redis may have taken it without answering, says so
+    /// (`outcome_unknown`) rather than that nothing was stored.
+    static func unavailable(_ error: StoreUnavailableError, retryAfter: Int) -> APIError {
+        guard error.outcomeUnknown else { return unavailable(error.reason, retryAfter: retryAfter) }
+        return APIError(
+            .serviceUnavailable, .outcomeUnknown, "\(error.reason); it may have been stored, and retrying it is safe",
+            retryAfterSeconds: retryAfter)
     }
 }

@@ -220,7 +220,7 @@ extension StockyardAPI {
         } catch let error as InvalidJobError {
             throw APIError(.badRequest, .invalidField, error.problem.message, field: "row \(error.index + 1).\(error.problem.field)")
         } catch let error as StoreUnavailableError {
-            throw APIError.unavailable(error.reason, retryAfter: configuration.retryAfterSeconds)
+            throw APIError.unavailable(error, retryAfter: configuration.retryAfterSeconds)
         }
         return listingsResponse(count: maps.count, outcome)
     }

@@ -139,7 +139,8 @@ extension StockyardAPI {
             // Not a refusal: eBay retries, and the key may be fetched by then. A 200 here would
             // lose the notification.
             metrics.countWebhook("ebay", .unavailable)
-            context.logger.warning("eBay public key unavailable", metadata: ["kid": "\(signature.keyID)", "error": "\(error)"])
+            // The key id once (the error's text names it again), and the error by its code.
+            context.logger.warning("eBay public key unavailable", metadata: ["kid": "\(signature.keyID)", "error": "\(error.code)"])
             throw APIError(
                 .serviceUnavailable, APIError.Code("key_unavailable"),
                 "the public key \(signature.keyID) is not available yet (\(error.code))", field: "X-EBAY-SIGNATURE",
@@ -241,7 +242,7 @@ extension StockyardAPI {
             outcome = try await writer.submit(.lookup(job, channel: channel, deliveryID: deliveryID))
         } catch let error as StoreUnavailableError {
             metrics.countWebhook(channel.name, .unavailable)
-            throw APIError.unavailable(error.reason, retryAfter: configuration.retryAfterSeconds)
+            throw APIError.unavailable(error, retryAfter: configuration.retryAfterSeconds)
         }
         guard case .lookupStored(let stored) = outcome else { preconditionFailure("look-up answered \(outcome)") }
         metrics.countWebhook(channel.name, stored ? .accepted : .duplicateDelivery)

@@ -75,13 +75,14 @@ extension StockyardAPI {
             metrics.countWebhook("shopify", .unauthorized)
             context.logger.warning(
                 "webhook signature rejected",
-                metadata: ["channel": "shopify", "shop": "\(shop ?? "-")", "has_signature": "\(signature != nil)"])
+                metadata: ["channel": "shopify", "shop": "\(loggable(shop))", "has_signature": "\(signature != nil)"])
             throw APIError(
                 .unauthorized, .unauthorized,
                 secrets.isEmpty ? "no Shopify secret is configured for this shop" : "X-Shopify-Hmac-Sha256 does not match the body",
                 field: "X-Shopify-Hmac-Sha256")
         }
-        guard let topic = values[2], !topic.isEmpty else { return .unread }
+        // No topic, or the header given twice (joined with ", "): read the careful way, refused.
+        guard let topic = values[2], !topic.isEmpty, !topic.contains(",") else { return .unread }
         // A delivery id stored lately is answered at once, without reading the body again: Shopify
         // retries a delivery with the same id and body, and the first one was stored whole.
         if let id = values[3], writer.inbox.seen(channel: .shopify, deliveryID: id) {
@@ -202,7 +203,7 @@ extension StockyardAPI {
         } catch let error as StoreUnavailableError {
             metrics.countWebhook(channel, .unavailable)
             context.logger.warning("webhook refused", metadata: ["channel": "\(channel)", "reason": "\(error.reason)"])
-            throw APIError.unavailable(error.reason, retryAfter: configuration.retryAfterSeconds)
+            throw APIError.unavailable(error, retryAfter: configuration.retryAfterSeconds)
         }
         guard case .delivery(let result) = outcome else { preconditionFailure("delivery job answered \(outcome)") }
         metrics.countWebhook(channel, result.duplicateDelivery ? .duplicateDelivery : .accepted)
@@ -216,6 +217,11 @@ extension StockyardAPI {
             case "shopify":
                 guard let topic = input.headers["x-shopify-topic"], !topic.isEmpty else {
                     throw PayloadError(field: "X-Shopify-Topic", code: .invalidHeader, message: "the X-Shopify-Topic header is required")
+                }
+                // Two topics cannot both be the delivery's: neither is taken.
+                guard !topic.contains(",") else {
+                    throw PayloadError(
+                        field: "X-Shopify-Topic", code: .invalidHeader, message: "the X-Shopify-Topic header must be given once")
                 }
                 let shop = input.headers["x-shopify-shop-domain"]?.lowercased()
                 return try ShopifyWebhook.read(
@@ -352,4 +358,14 @@ extension HTTPFields {
         }
         return values
     }
+}
+
+/// A header value from a caller not yet authenticated, as it may be logged: at most 100
+/// characters, then how long it was, so that a 30 KB header makes no 30 KB log line. "-" when
+/// there is none.
+func loggable(_ value: String?) -> String {
+    guard let value else { return "-" }
+    let limit = 100
+    guard value.utf8.count > limit else { return value }
+    return "\(value.prefix(limit))… (\(value.utf8.count) bytes)"
 }

@@ -132,12 +132,16 @@ extension StockyardAPI {
             return jsonResponse(correctionAnswer("echo", extra: ["inventory_adjustment_id": id, "reference_number": reference]))
         case .delta(let id, _, let lines):
             let deltas = lines.map { OnHandDelta(itemID: $0.itemID, locationID: $0.locationID, delta: $0.quantity) }
-            let outcome = try await store(.zohoAdjustment(adjustmentID: id, lines: deltas), fields: "inventory_adjustment.line_items", context: context)
+            let outcome = try await store(
+                .zohoAdjustment(adjustmentID: id, lines: deltas), input: input, resolving: deadLetter, context: context
+            ) { index, field in
+                "inventory_adjustment.line_items[\(index)].\(field == "delta" ? "quantity_adjusted" : field)"
+            }
             guard case .zohoAdjustment(let applied) = outcome else { preconditionFailure("adjustment answered \(outcome)") }
             metrics.countWebhook("zoho", applied ? .accepted : .duplicateDelivery)
             return jsonResponse(
                 correctionAnswer(applied ? "adjustment" : "duplicate", extra: ["inventory_adjustment_id": id], lines: lines.count))
-        case .absolute(let item, let locations):
+        case .absolute(let item, let locations, let modifiedAt):
             // Zoho's figure may or may not include a batch of ours still in flight: wait until
             // its outcome is recorded, so it is neither counted twice nor lost.
             let deadline = ContinuousClock.now + .milliseconds(Int64(configuration.correctionWaitSeconds * 1000))
@@ -148,21 +152,48 @@ extension StockyardAPI {
                 }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            let settings = locations.map { StockSetting(itemID: item, locationID: $0.locationID, zohoOnHand: $0.onHand) }
-            _ = try await store(.stock(settings), fields: "item.locations", context: context)
+            let settings = locations.map {
+                StockSetting(itemID: item, locationID: $0.locationID, zohoOnHand: $0.onHand, modifiedAt: modifiedAt)
+            }
+            let outcome = try await store(.stock(settings), input: input, resolving: deadLetter, context: context) { index, field in
+                switch field {
+                case "item_id": "item.item_id"
+                case "zoho_on_hand": "item.locations[\(index)].location_stock_on_hand"
+                default: "item.locations[\(index)].\(field)"
+                }
+            }
+            var stale = 0
+            if case .corrected(let rows) = outcome { stale = rows.count }
+            if stale == locations.count {
+                // Not newer than what each row holds: a replay, or a record that came late.
+                metrics.countWebhook("zoho", .duplicateDelivery)
+                context.logger.info("Zoho correction not newer than the rows' last; not applied", metadata: ["item_id": "\(item)"])
+                return jsonResponse(correctionAnswer("stale", extra: ["item_id": item], lines: 0))
+            }
             metrics.countWebhook("zoho", .accepted)
-            return jsonResponse(correctionAnswer("stock", extra: ["item_id": item], lines: locations.count))
+            return jsonResponse(correctionAnswer("stock", extra: ["item_id": item], lines: locations.count - stale))
         }
     }
 
-    private func store(_ job: WriterJob, fields: String, context: BasicRequestContext) async throws -> WriterOutcome {
+    /// Stores a correction. One the ledger refuses is kept as a dead letter, like one that does
+    /// not read, with the body's own field named (`path` turns the job's entry and field into it).
+    private func store(
+        _ job: WriterJob, input: WebhookInput, resolving deadLetter: String?, context: BasicRequestContext,
+        path: (Int, String) -> String
+    ) async throws -> WriterOutcome {
         do {
             return try await writer.submit(job)
         } catch let error as InvalidJobError {
-            throw APIError(.badRequest, .invalidField, error.problem.message, field: "\(fields)[\(error.index)].\(error.problem.field)")
+            let problem = PayloadError(field: path(error.index, error.problem.field), message: error.problem.message)
+            if deadLetter != nil {
+                throw APIError(.unprocessableContent, .invalidField, problem.message, field: problem.field)
+            }
+            let id = try await keepDeadLetter(input, error: problem, context: context)
+            metrics.countWebhook("zoho", .deadLettered)
+            throw APIError(.badRequest, .invalidField, "\(problem.message) (kept as dead letter \(id))", field: problem.field)
         } catch let error as StoreUnavailableError {
             metrics.countWebhook("zoho", .unavailable)
-            throw APIError.unavailable(error.reason, retryAfter: configuration.retryAfterSeconds)
+            throw APIError.unavailable(error, retryAfter: configuration.retryAfterSeconds)
         }
     }
 

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import StockyardChannels
 import StockyardCore
 import StockyardEngine
 import StockyardMarketplaces
@@ -173,7 +174,7 @@ struct StockyardAPI: Sendable {
             throw APIError(.badRequest, .invalidField, error.problem.message, field: "\(path)[\(error.index)].\(error.problem.field)")
         } catch let error as StoreUnavailableError {
             context.logger.warning("write refused", metadata: ["reason": "\(error.reason)"])
-            throw APIError.unavailable(error.reason, retryAfter: configuration.retryAfterSeconds)
+            throw APIError.unavailable(error, retryAfter: configuration.retryAfterSeconds)
         }
     }
 
@@ -442,7 +443,18 @@ struct StockyardAPI: Sendable {
         }
     }
 
+    /// Decodes a body once it has been checked whole: JSONDecoder would repair bytes that are
+    /// not UTF-8, keep one of two fields of the same name, and read `0.99999999999999999999` as
+    /// 1 and `1e-400` as 0, so those are refused first, naming the field.
     func decodeJSON<Body: Decodable>(_ type: Body.Type, _ buffer: ByteBuffer) throws -> Body {
+        do {
+            try buffer.withUnsafeReadableBytes { (body) throws(PayloadError) in
+                var scanner = JSONScanner(body)
+                try scanner.checkDocument()
+            }
+        } catch let error as PayloadError {
+            throw APIError(.badRequest, APIError.Code(error.code.rawValue), error.message, field: error.field)
+        }
         do {
             return try JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
