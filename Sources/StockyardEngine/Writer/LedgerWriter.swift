@@ -140,8 +140,17 @@ public final class LedgerWriter: Service, @unchecked Sendable {
         }
     }
 
-    /// Queues a job and waits until it is stored (or refused).
-    public func submit(_ job: WriterJob) async throws -> WriterOutcome {
+    /// Queues a request and waits until it is stored (or refused), for its answer.
+    public func submit<Request: WriterRequest>(_ request: Request) async throws -> Request.Answer {
+        let outcome = try await enqueue(request.job)
+        guard let answer = Request.answer(from: outcome) else {
+            preconditionFailure("the writer answered \(request.job) with \(outcome)")
+        }
+        return answer
+    }
+
+    /// Queues a job for the next batch and waits for its outcome.
+    private func enqueue(_ job: WriterJob) async throws -> WriterOutcome {
         try await withUnsafeThrowingContinuation { continuation in
             condition.lock()
             if stopping || finished {

@@ -185,7 +185,7 @@ public final class LookupService: Service, Sendable {
                 $0.lastDoneAt = Date().timeIntervalSince1970
             }
             metrics.count(channel, .done)
-            if case .delivery(let applied) = outcome {
+            if let applied = outcome {
                 logger.info(
                     "look-up applied",
                     metadata: [

@@ -190,8 +190,7 @@ extension StockyardAPI {
             skus[raw.sku] = index
             items.append(CatalogueItem(itemID: raw.item_id.value, sku: raw.sku, locations: locations))
         }
-        let outcome = try await submit(.items(items), path: "items", context: context)
-        guard case .listings(let replayed) = outcome else { preconditionFailure("items job answered \(outcome)") }
+        let replayed = try await submit(.items(items), path: "items", context: context)
         return jsonResponse("{\"stored\":\(items.count),\"replayed\":\(replayed.count)}")
     }
 
@@ -214,15 +213,15 @@ extension StockyardAPI {
         } catch let error as PayloadError {
             throw APIError(.badRequest, .invalidField, error.message, field: error.field)
         }
-        let outcome: WriterOutcome
+        let replayed: [ReplayedEvent]
         do {
-            outcome = try await writer.submit(.listings(maps))
+            replayed = try await writer.submit(.listings(maps))
         } catch let error as InvalidJobError {
             throw APIError(.badRequest, .invalidField, error.problem.message, field: "row \(error.index + 1).\(error.problem.field)")
         } catch let error as StoreUnavailableError {
             throw APIError.unavailable(error, retryAfter: configuration.retryAfterSeconds)
         }
-        return listingsResponse(count: maps.count, outcome)
+        return listingsResponse(count: maps.count, replayed)
     }
 
     func queryLimit(_ request: Request, default fallback: Int, maximum: Int) throws -> Int {

@@ -71,10 +71,9 @@ extension StockyardAPI {
             } catch let error as PayloadError {
                 throw unreadable(error)
             }
-            let outcome = try await submit(
+            let applied = try await submit(
                 .delivery(DeliveryJob(channel: channel, deliveryID: nil, lines: delivery.lines, adjustments: [], resolvesDeadLetter: letter.id)),
                 path: "dead-letters", context: context)
-            guard case .delivery(let applied) = outcome else { preconditionFailure("delivery answered \(outcome)") }
             return deliveryResponse(delivery, outcome: applied)
         default:
             let now = Int64(Date().timeIntervalSince1970 * 1000)
@@ -237,14 +236,13 @@ extension StockyardAPI {
                 .serviceUnavailable, APIError.Code("lookup_backlog_full"),
                 "\(configuration.lookups.maxBacklog) look-ups are waiting already", retryAfterSeconds: 60)
         }
-        let outcome: WriterOutcome
+        let stored: Bool
         do {
-            outcome = try await writer.submit(.lookup(job, channel: channel, deliveryID: deliveryID))
+            stored = try await writer.submit(.lookup(job, channel: channel, deliveryID: deliveryID))
         } catch let error as StoreUnavailableError {
             metrics.countWebhook(channel.name, .unavailable)
             throw APIError.unavailable(error, retryAfter: configuration.retryAfterSeconds)
         }
-        guard case .lookupStored(let stored) = outcome else { preconditionFailure("look-up answered \(outcome)") }
         metrics.countWebhook(channel.name, stored ? .accepted : .duplicateDelivery)
         if stored {
             context.logger.info("look-up queued", metadata: ["job": "\(job.id)", "resource": "\(job.resource)"])

@@ -188,9 +188,9 @@ extension StockyardAPI {
         let job = DeliveryJob(
             channel: delivery.channel, deliveryID: delivery.deliveryID, lines: delivery.lines,
             adjustments: delivery.adjustments, resolvesDeadLetter: deadLetter)
-        let outcome: WriterOutcome
+        let result: DeliveryOutcome
         do {
-            outcome = try await writer.submit(.delivery(job))
+            result = try await writer.submit(.delivery(job))
         } catch let error as InvalidJobError {
             // The ledger refused a line (say, a location that left the listing's map).
             let problem = PayloadError(field: "lines[\(error.index)].\(error.problem.field)", message: error.problem.message)
@@ -205,7 +205,6 @@ extension StockyardAPI {
             context.logger.warning("webhook refused", metadata: ["channel": "\(channel)", "reason": "\(error.reason)"])
             throw APIError.unavailable(error, retryAfter: configuration.retryAfterSeconds)
         }
-        guard case .delivery(let result) = outcome else { preconditionFailure("delivery job answered \(outcome)") }
         metrics.countWebhook(channel, result.duplicateDelivery ? .duplicateDelivery : .accepted)
         return deliveryResponse(delivery, outcome: result)
     }

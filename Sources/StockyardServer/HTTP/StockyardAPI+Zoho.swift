@@ -132,12 +132,11 @@ extension StockyardAPI {
             return jsonResponse(correctionAnswer("echo", extra: ["inventory_adjustment_id": id, "reference_number": reference]))
         case .delta(let id, _, let lines):
             let deltas = lines.map { OnHandDelta(itemID: $0.itemID, locationID: $0.locationID, delta: $0.quantity) }
-            let outcome = try await store(
+            let applied = try await store(
                 .zohoAdjustment(adjustmentID: id, lines: deltas), input: input, resolving: deadLetter, context: context
             ) { index, field in
                 "inventory_adjustment.line_items[\(index)].\(field == "delta" ? "quantity_adjusted" : field)"
             }
-            guard case .zohoAdjustment(let applied) = outcome else { preconditionFailure("adjustment answered \(outcome)") }
             metrics.countWebhook("zoho", applied ? .accepted : .duplicateDelivery)
             return jsonResponse(
                 correctionAnswer(applied ? "adjustment" : "duplicate", extra: ["inventory_adjustment_id": id], lines: lines.count))
@@ -155,15 +154,14 @@ extension StockyardAPI {
             let settings = locations.map {
                 StockSetting(itemID: item, locationID: $0.locationID, zohoOnHand: $0.onHand, modifiedAt: modifiedAt)
             }
-            let outcome = try await store(.stock(settings), input: input, resolving: deadLetter, context: context) { index, field in
+            let staleRows = try await store(.stock(settings), input: input, resolving: deadLetter, context: context) { index, field in
                 switch field {
                 case "item_id": "item.item_id"
                 case "zoho_on_hand": "item.locations[\(index)].location_stock_on_hand"
                 default: "item.locations[\(index)].\(field)"
                 }
             }
-            var stale = 0
-            if case .corrected(let rows) = outcome { stale = rows.count }
+            let stale = staleRows.count
             if stale == locations.count {
                 // Not newer than what each row holds: a replay, or a record that came late.
                 metrics.countWebhook("zoho", .duplicateDelivery)
@@ -177,12 +175,12 @@ extension StockyardAPI {
 
     /// Stores a correction. One the ledger refuses is kept as a dead letter, like one that does
     /// not read, with the body's own field named (`path` turns the job's entry and field into it).
-    private func store(
-        _ job: WriterJob, input: WebhookInput, resolving deadLetter: String?, context: BasicRequestContext,
+    private func store<Request: WriterRequest>(
+        _ request: Request, input: WebhookInput, resolving deadLetter: String?, context: BasicRequestContext,
         path: (Int, String) -> String
-    ) async throws -> WriterOutcome {
+    ) async throws -> Request.Answer {
         do {
-            return try await writer.submit(job)
+            return try await writer.submit(request)
         } catch let error as InvalidJobError {
             let problem = PayloadError(field: path(error.index, error.problem.field), message: error.problem.message)
             if deadLetter != nil {

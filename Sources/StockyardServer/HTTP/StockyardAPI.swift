@@ -55,8 +55,7 @@ struct StockyardAPI: Sendable {
                 throw APIError(.badRequest, .invalidField, problem.message, field: "events[\(index)].\(problem.field)")
             }
         }
-        let outcome = try await submit(.events(events), path: "events", context: context)
-        guard case .events(let outcomes) = outcome else { preconditionFailure("events job answered \(outcome)") }
+        let outcomes = try await submit(.events(events), path: "events", context: context)
         var counts = ResultCounts()
         var writer = JSONWriter(capacity: 32 * outcomes.count + 128)
         writer.raw("{\"results\":[")
@@ -96,13 +95,12 @@ struct StockyardAPI: Sendable {
             }
             maps.append(map)
         }
-        let outcome = try await submit(.listings(maps), path: "listings", context: context)
-        return listingsResponse(count: maps.count, outcome)
+        let replayed = try await submit(.listings(maps), path: "listings", context: context)
+        return listingsResponse(count: maps.count, replayed)
     }
 
     /// `{"listings", "replayed", "replayed_counts"}` for a stored listings job.
-    func listingsResponse(count: Int, _ outcome: WriterOutcome) -> Response {
-        guard case .listings(let replayed) = outcome else { preconditionFailure("listings job answered \(outcome)") }
+    func listingsResponse(count: Int, _ replayed: [ReplayedEvent]) -> Response {
         var counts = ResultCounts()
         for item in replayed { counts[item.outcome.result] += 1 }
         var writer = JSONWriter()
@@ -167,9 +165,9 @@ struct StockyardAPI: Sendable {
         return jsonResponse("{\"stored\":\(rules.count)}")
     }
 
-    func submit(_ job: WriterJob, path: String, context: BasicRequestContext) async throws -> WriterOutcome {
+    func submit<Request: WriterRequest>(_ request: Request, path: String, context: BasicRequestContext) async throws -> Request.Answer {
         do {
-            return try await writer.submit(job)
+            return try await writer.submit(request)
         } catch let error as InvalidJobError {
             throw APIError(.badRequest, .invalidField, error.problem.message, field: "\(path)[\(error.index)].\(error.problem.field)")
         } catch let error as StoreUnavailableError {

@@ -186,7 +186,7 @@ public final class ZohoSync: Service, Sendable {
     private func seal() async throws -> ZohoBatch? {
         let name = newBatchName(at: Date())
         let draft = ZohoBatchDraft(id: name.id, reference: name.reference, date: name.date, sealedAt: name.sealedAt, maxLines: configuration.maxLines)
-        guard case .zohoBatch(let batch) = try await writer.submit(.zoho(.seal(draft))) else { return nil }
+        let batch = try await writer.submit(.sealZohoBatch(draft))
         if let batch {
             metrics.sealedBatches.set(Int64(writer.inbox.zohoBatchCount))
             logger.debug("Zoho batch sealed", metadata: ["reference": "\(batch.reference)", "lines": "\(batch.lines.count)"])
