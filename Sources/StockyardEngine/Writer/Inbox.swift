@@ -218,6 +218,9 @@ public final class Inbox: Sendable {
 
     // MARK: Changes, once stored
 
+    /// Signalled when look-up jobs are stored: idle look-up workers wait on it.
+    package let lookupsStored = CommitSignal()
+
     package func commit(_ stage: InboxStage) {
         var growth = grownDeliveries(adding: stage.deliveries.count)
         var replaced = Growth()
@@ -247,6 +250,7 @@ public final class Inbox: Sendable {
                 state.itemsBySKU[item.sku] = item.itemID
             }
         }
+        if !stage.lookups.isEmpty { lookupsStored.signal() }
     }
 
     /// Forgets delivery ids whose retention ended.

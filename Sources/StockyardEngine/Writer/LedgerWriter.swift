@@ -83,6 +83,11 @@ public final class LedgerWriter: Service, @unchecked Sendable {
     public let inbox: Inbox
     private let health = Mutex(Health())
     private let metrics: EngineMetrics
+    /// Signalled after a commit that leaves at least `openRowsThreshold` rows with open nets:
+    /// the Zoho flusher waits on it between its intervals instead of looking again and again.
+    package let openRowsReached = CommitSignal()
+    /// Open rows that wake the flusher early (set by the Zoho sync; never by default).
+    package let openRowsThreshold = Atomic<Int>(.max)
     private let logger: Logger
 
     // Queue shared with callers, guarded by `condition`.
@@ -363,6 +368,7 @@ public final class LedgerWriter: Service, @unchecked Sendable {
             if case .success(let outcome) = result { count(pending.job, outcome) }
         }
         answer(zip(current.batch, current.results.map { $0.mapError { $0 as any Error } }))
+        if ledger.withLock({ $0.openNetRowCount }) >= openRowsThreshold.load(ordering: .relaxed) { openRowsReached.signal() }
         updateGauges()
         return true
     }

@@ -65,6 +65,9 @@ package final class LookupLane: Sendable {
 
         private let state = Mutex(State())
 
+        /// Milliseconds since 1970 until which nothing new can be due unless jobs are stored.
+        var quietUntil: Int64 { state.withLock { $0.quietUntil } }
+
         /// The next due job no worker holds, now held by the caller.
         package func next(from inbox: Inbox, kind: LookupJob.Kind, now: Int64) -> LookupJob? {
             state.withLock { state in

@@ -137,8 +137,13 @@ public final class LookupService: Service, Sendable {
                 try? await Task.sleep(for: .milliseconds(Int64(min(paused, 3600) * 1000)))
                 continue
             }
-            guard let job = lane.claims.next(from: writer.inbox, kind: lane.kind, now: Self.nowMilliseconds) else {
-                try? await Task.sleep(for: .seconds(configuration.pollSeconds))
+            // Read before looking, so that a job stored between the look and the wait wakes it.
+            let seen = writer.inbox.lookupsStored.generation
+            let now = Self.nowMilliseconds
+            guard let job = lane.claims.next(from: writer.inbox, kind: lane.kind, now: now) else {
+                // Idle until a job is stored or a waiting one falls due (at most a second).
+                let quiet = min(max(lane.claims.quietUntil - now, 1), 1000)
+                await writer.inbox.lookupsStored.wait(after: seen, timeout: .milliseconds(quiet))
                 continue
             }
             let health = writer.currentHealth

@@ -76,20 +76,17 @@ public struct LookupConfiguration: Sendable {
     /// Wait after the first failure; it doubles with each further failure, with jitter.
     public var firstBackoffSeconds: Double
     public var maxBackoffSeconds: Double
-    /// How often an idle look-up worker looks for due jobs.
-    public var pollSeconds: Double
     /// Jobs waiting at most; beyond it notifications are answered 503 (the channel delivers
     /// them again later), so a flood cannot grow memory and Redis without bound.
     public var maxBacklog: Int
 
     public init(
-        maxAttempts: Int = 10, firstBackoffSeconds: Double = 2, maxBackoffSeconds: Double = 600, pollSeconds: Double = 0.05,
+        maxAttempts: Int = 10, firstBackoffSeconds: Double = 2, maxBackoffSeconds: Double = 600,
         maxBacklog: Int = 1_000_000
     ) {
         self.maxAttempts = maxAttempts
         self.firstBackoffSeconds = firstBackoffSeconds
         self.maxBackoffSeconds = maxBackoffSeconds
-        self.pollSeconds = pollSeconds
         self.maxBacklog = maxBacklog
     }
 

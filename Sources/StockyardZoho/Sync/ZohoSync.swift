@@ -84,6 +84,7 @@ public final class ZohoSync: Service, Sendable {
             await self.loop(stopping: stopping)
         } onGracefulShutdown: {
             stopping.stop()
+            self.writer.openRowsReached.signal()
         }
         // The final flush: whatever is open goes to Zoho, within a time limit.
         if writer.currentHealth.loaded {
@@ -95,6 +96,9 @@ public final class ZohoSync: Service, Sendable {
         caller.stop()
         store.stop()
     }
+
+    /// The least time between two flushes while rows stay over the threshold.
+    static let retryPause = Duration.milliseconds(200)
 
     private func loop(stopping: StopFlag) async {
         // Wait for the ledger.
@@ -110,8 +114,21 @@ public final class ZohoSync: Service, Sendable {
         // Batches left from before are settled first.
         await flush(deadline: nil, stopping: stopping)
         if status.withLock({ $0.state == .starting }) { setState(.ok, error: nil) }
+        // The writer wakes the loop when a commit leaves the threshold's worth of rows open;
+        // otherwise it wakes for the interval, a reconciliation, or once a second for the gauges.
+        writer.openRowsThreshold.store(configuration.flushThresholdRows, ordering: .relaxed)
+        let interval = Duration.milliseconds(Int64(configuration.flushIntervalSeconds * 1000))
         while !stopping.isStopping {
-            try? await Task.sleep(for: .milliseconds(200))
+            let seen = writer.openRowsReached.generation
+            let sinceFlush = ContinuousClock.now - lastFlush
+            if writer.ledger.withLock({ $0.openNetRowCount }) < configuration.flushThresholdRows {
+                await writer.openRowsReached.wait(after: seen, timeout: max(.milliseconds(1), min(interval - sinceFlush, .seconds(1))))
+            } else if sinceFlush < Self.retryPause {
+                // Still over the threshold after a flush (Zoho's limits, an outage): not in a
+                // tight loop.
+                try? await Task.sleep(for: Self.retryPause - sinceFlush)
+            }
+            if stopping.isStopping { break }
             let open = writer.ledger.withLock { $0.openNetRowCount }
             metrics.openRows.set(Int64(open))
             metrics.sealedBatches.set(Int64(writer.inbox.zohoBatchCount))
