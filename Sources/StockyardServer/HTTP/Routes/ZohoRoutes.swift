@@ -10,14 +10,17 @@ import StockyardOutbound
 import StockyardZoho
 
 extension StockyardAPI {
-    func registerZoho(on router: Router<BasicRequestContext>) {
-        router.post("/v1/zoho/reconcile") { request, context in try await postReconcile(request, context) }
-        router.get("/v1/zoho/reconcile") { request, _ in try getReconcile(request) }
+    /// Reconciliation with Zoho, run now or read back: admin routes.
+    var zohoRoutes: RouteCollection<BasicRequestContext> {
+        let routes = RouteCollection(context: BasicRequestContext.self)
+        let admin = routes.group().add(middleware: bearer(.admin))
+        admin.post("/v1/zoho/reconcile") { request, context in try await postReconcile(request, context) }
+        admin.get("/v1/zoho/reconcile") { request, _ in try getReconcile(request) }
+        return routes
     }
 
     /// `POST /v1/zoho/reconcile[?fix=true][&max_pages=N]`: compares Zoho's stock with ours now.
     private func postReconcile(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        try authorize(request, tokens: [configuration.adminToken])
         guard let zohoSync else { throw APIError.zohoOff() }
         let query = request.uri.queryParameters
         let fix: Bool
@@ -43,7 +46,6 @@ extension StockyardAPI {
 
     /// `GET /v1/zoho/reconcile`: the last report.
     private func getReconcile(_ request: Request) throws -> Response {
-        try authorize(request, tokens: [configuration.adminToken])
         guard let zohoSync else { throw APIError.zohoOff() }
         guard let report = zohoSync.lastReconcileReport else {
             throw APIError(.notFound, .notFound, "no reconciliation has run yet")

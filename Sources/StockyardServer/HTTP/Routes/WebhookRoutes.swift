@@ -31,25 +31,29 @@ struct WebhookInput: Sendable {
 }
 
 extension StockyardAPI {
-    func registerWebhooks(on router: Router<BasicRequestContext>) {
-        router.post("/webhooks/shopify") { request, context in try await shopifyWebhook(request, context) }
-        router.post("/webhooks/amazon") { request, context in try await amazonWebhook(request, context) }
-        router.post("/webhooks/zoho") { request, context in try await zohoWebhook(request, context) }
+    /// Shopify's and Amazon's webhooks, and Zoho's corrections: each authenticated by its
+    /// signature over the raw body, never by a bearer token.
+    var webhookRoutes: RouteCollection<BasicRequestContext> {
+        let routes = RouteCollection(context: BasicRequestContext.self)
+        routes.post("/webhooks/shopify") { request, context in try await shopifyWebhook(request, context) }
+        routes.post("/webhooks/amazon") { request, context in try await amazonWebhook(request, context) }
+        routes.post("/webhooks/zoho") { request, context in try await zohoWebhook(request, context) }
+        return routes
     }
 
     // MARK: Shopify
 
     private func shopifyWebhook(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let buffer = try await webhookBody(request, channel: "shopify")
-        let values = request.headers.values(of: Self.shopifyHeaderNames)
-        switch try readShopify(buffer, headers: values, context: context) {
+        let headers = ShopifyHeaders(request.headers)
+        switch try readShopify(buffer, headers: headers, context: context) {
         case .answered(let response):
             return response
         case .read(let delivery):
-            return try await store(delivery, context: context, resolving: nil, input: { Self.shopifyInput(buffer, headers: values) })
+            return try await store(delivery, context: context, resolving: nil, input: { Self.shopifyInput(buffer, headers: headers) })
         case .unread:
             // Read again the careful way, which keeps the body as a dead letter.
-            return try await handle(Self.shopifyInput(buffer, headers: values), context: context, resolving: nil)
+            return try await handle(Self.shopifyInput(buffer, headers: headers), context: context, resolving: nil)
         }
     }
 
@@ -63,11 +67,11 @@ extension StockyardAPI {
     }
 
     /// Authenticates a Shopify webhook and reads its body where it lies.
-    private func readShopify(_ buffer: ByteBuffer, headers values: [String?], context: BasicRequestContext) throws -> ShopifyReading {
-        let shop = values[1]?.lowercased()
+    private func readShopify(_ buffer: ByteBuffer, headers: ShopifyHeaders, context: BasicRequestContext) throws -> ShopifyReading {
+        let shop = headers.shopDomain?.lowercased()
         let settings = shop.flatMap { configuration.shopifyShops[$0] }
         let secrets = settings?.secrets ?? configuration.shopifySecrets
-        let signature = values[0]
+        let signature = headers.hmac
         let valid = buffer.withUnsafeReadableBytes {
             WebhookSignature.verifyShopify(header: signature, body: $0, secrets: secrets)
         }
@@ -82,34 +86,25 @@ extension StockyardAPI {
                 field: "X-Shopify-Hmac-Sha256")
         }
         // No topic, or the header given twice (joined with ", "): read the careful way, refused.
-        guard let topic = values[2], !topic.isEmpty, !topic.contains(",") else { return .unread }
+        guard let topic = headers.topic, !topic.isEmpty, !topic.contains(",") else { return .unread }
         // A delivery id stored lately is answered at once, without reading the body again: Shopify
         // retries a delivery with the same id and body, and the first one was stored whole.
-        if let id = values[3], writer.inbox.seen(channel: .shopify, deliveryID: id) {
+        if let id = headers.webhookID, writer.inbox.seen(channel: .shopify, deliveryID: id) {
             metrics.countWebhook("shopify", .duplicateDelivery)
             let delivery = ChannelDelivery(channel: .shopify, kind: .orders, topic: topic, deliveryID: id)
             return .answered(deliveryResponse(delivery, outcome: DeliveryOutcome(duplicateDelivery: true)))
         }
         let delivery = try? buffer.withUnsafeReadableBytes { body in
             try ShopifyWebhook.read(
-                topic: topic, body: body, triggeredAt: values[4], webhookID: values[3], namespace: settings?.namespace)
+                topic: topic, body: body, triggeredAt: headers.triggeredAt, webhookID: headers.webhookID, namespace: settings?.namespace)
         }
         return delivery.map { .read($0) } ?? .unread
     }
 
     /// A Shopify webhook as received, for the dead-letter list.
-    private static func shopifyInput(_ buffer: ByteBuffer, headers values: [String?]) -> WebhookInput {
-        var headers: [String: String] = [:]
-        for (name, value) in zip(shopifyHeaderNames, values).dropFirst() {
-            if let value { headers[name.canonicalName] = value }
-        }
-        return WebhookInput(channel: "shopify", headers: headers, body: buffer.withUnsafeReadableBytes { Array($0) })
+    private static func shopifyInput(_ buffer: ByteBuffer, headers: ShopifyHeaders) -> WebhookInput {
+        WebhookInput(channel: "shopify", headers: headers.kept, body: buffer.withUnsafeReadableBytes { Array($0) })
     }
-
-    /// The signature, then the headers kept with a Shopify delivery (the shop domain first).
-    private static let shopifyHeaderNames: [HTTPField.Name] = [
-        .shopifyHmac, .shopifyShopDomain, .shopifyTopic, .shopifyWebhookID, .shopifyTriggeredAt, .shopifyEventID,
-    ]
 
     // MARK: Amazon
 

@@ -17,16 +17,19 @@ extension HTTPField.Name {
 }
 
 extension StockyardAPI {
-    func registerLookupWebhooks(on router: Router<BasicRequestContext>) {
-        router.get("/webhooks/ebay") { request, _ in try ebayChallenge(request) }
-        router.post("/webhooks/ebay") { request, context in try await ebayWebhook(request, context) }
-        router.post("/webhooks/etsy") { request, context in try await etsyWebhook(request, context) }
-        router.get("/v1/lookups") { request, _ in try listLookups(request) }
+    /// eBay's and Etsy's notifications (authenticated by their signatures), which become look-up
+    /// jobs, and the jobs waiting (a read).
+    var lookupRoutes: RouteCollection<BasicRequestContext> {
+        let routes = RouteCollection(context: BasicRequestContext.self)
+        routes.get("/webhooks/ebay") { request, _ in try ebayChallenge(request) }
+        routes.post("/webhooks/ebay") { request, context in try await ebayWebhook(request, context) }
+        routes.post("/webhooks/etsy") { request, context in try await etsyWebhook(request, context) }
+        routes.group().add(middleware: bearer(.read)).get("/v1/lookups") { request, _ in try listLookups(request) }
+        return routes
     }
 
     /// Look-up jobs waiting, the longest waiting first.
     private func listLookups(_ request: Request) throws -> Response {
-        try authorizeRead(request)
         let limit = try queryLimit(request, default: 100, maximum: 1000)
         let backlog = writer.inbox.lookupBacklog
         var json = JSONWriter()
@@ -44,7 +47,7 @@ extension StockyardAPI {
     /// Replays an eBay or Etsy dead letter: a failed look-up is queued again (attempts reset);
     /// an order as fetched is read and applied; a notification as received is read again.
     func replayLookupLetter(_ letter: DeadLetter, context: BasicRequestContext) async throws -> Response {
-        let channel: Channel = letter.channel == "ebay" ? .ebay : .etsy
+        let channel: Channel = Channel(name: letter.channel) == .ebay ? .ebay : .etsy
         func unreadable(_ error: PayloadError) -> APIError {
             APIError(.unprocessableContent, APIError.Code(error.code.rawValue), error.message, field: error.field)
         }
