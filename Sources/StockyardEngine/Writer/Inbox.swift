@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import StockyardChannels
 import StockyardCore
@@ -58,60 +57,20 @@ public struct DeadLetter: Sendable, Hashable {
     }
 }
 
-/// The webhook side of the state: recent delivery ids, dead letters and the item catalogue.
+/// What the writer stages besides the ledger, once Redis has stored it: recent delivery ids,
+/// dead letters, the item catalogue, the Zoho outbox and the look-up queue, one type each
+/// (`Stores/`), under one lock so that a commit shows whole to readers.
 ///
 /// Only the writer changes it, after Redis has stored the change; HTTP handlers read it.
 public final class Inbox: Sendable {
-    /// A 128-bit digest of `channel` and a delivery id: what memory keeps of each id.
-    package struct Fingerprint: Hashable, Sendable {
-        package var high: UInt64
-        package var low: UInt64
-
-        package init(channel: Channel, deliveryID: String) {
-            self.init(tag: channel.rawValue, deliveryID: deliveryID)
-        }
-
-        /// An adjustment made in Zoho, remembered so that a redelivery moves nothing.
-        package init(zohoAdjustmentID: String) {
-            self.init(tag: 0xF0, deliveryID: zohoAdjustmentID)
-        }
-
-        private init(tag: UInt8, deliveryID: String) {
-            var hasher = SHA256()
-            hasher.update(data: [tag, 0x1F])
-            hasher.update(data: Array(deliveryID.utf8))
-            let digest = Array(hasher.finalize())
-            var high: UInt64 = 0
-            var low: UInt64 = 0
-            for index in 0..<8 {
-                high = high << 8 | UInt64(digest[index])
-                low = low << 8 | UInt64(digest[8 + index])
-            }
-            self.high = high
-            self.low = low
-        }
-    }
+    package typealias Fingerprint = DeliveryFingerprint
 
     package struct State {
-        package var deliveries = Set<Fingerprint>()
-        /// Delivery ids in the order they were stored, with their expiry (seconds).
-        package var deliveryOrder: [(Fingerprint, Int64)] = []
-        package var deliveryHead = 0
-        package var deadLetters: [String: DeadLetter] = [:]
-        package var items: [String: CatalogueItem] = [:]
-        package var itemsBySKU: [String: String] = [:]
-        package var zohoBatches: [String: ZohoBatch] = [:]
-        package var lookups: [String: LookupJob] = [:]
-        /// Per `item 0x1F location`, Zoho's modification time (microseconds) of the last absolute
-        /// correction applied to the row.
-        package var corrections: [String: Int64] = [:]
-        /// Moves each time look-up jobs are stored, so idle workers know when to look again.
-        package var lookupGeneration = 0
-
-        /// Whether `incoming` more delivery ids fit without growing a table.
-        package func hasRoom(forDeliveries incoming: Int) -> Bool {
-            deliveries.count + incoming <= deliveries.capacity && deliveryOrder.count + incoming <= deliveryOrder.capacity
-        }
+        package var deliveries = DeliveryIDs()
+        package var deadLetters = DeadLetterStore()
+        package var catalogue = Catalogue()
+        package var zoho = ZohoOutbox()
+        package var lookups = LookupQueue()
     }
 
     /// Most delivery ids kept in memory; the oldest are forgotten first (it is only a fast path:
@@ -140,10 +99,7 @@ public final class Inbox: Sendable {
 
     /// Dead letters, oldest first, after the id `after` (ids sort by arrival).
     package func deadLetters(after: String?, limit: Int) -> [DeadLetter] {
-        state.withLock { state in
-            let ids = state.deadLetters.keys.filter { after == nil || $0 > after! }.sorted().prefix(limit)
-            return ids.map { state.deadLetters[$0]! }
-        }
+        state.withLock { $0.deadLetters.list(after: after, limit: limit) }
     }
 
     package func deadLetter(_ id: String) -> DeadLetter? {
@@ -152,31 +108,31 @@ public final class Inbox: Sendable {
 
     /// Zoho's modification time of the last absolute correction applied to a row, if any.
     package func correctionTime(row: String) -> Int64? {
-        state.withLock { $0.corrections[row] }
+        state.withLock { $0.zoho.corrections[row] }
     }
 
     package func item(sku: String) -> CatalogueItem? {
-        state.withLock { state in state.itemsBySKU[sku].flatMap { state.items[$0] } }
+        state.withLock { $0.catalogue.item(sku: sku) }
     }
 
     package func item(id: String) -> CatalogueItem? {
-        state.withLock { $0.items[id] }
+        state.withLock { $0.catalogue.item(id: id) }
     }
 
     /// Zoho batches sealed and not settled, oldest first.
     public var zohoBatches: [ZohoBatch] {
-        state.withLock { $0.zohoBatches.values.sorted { ($0.sealedAt, $0.id) < ($1.sealedAt, $1.id) } }
+        state.withLock { $0.zoho.sortedBatches }
     }
 
     /// How many Zoho batches are sealed and not settled.
-    package var zohoBatchCount: Int { state.withLock { $0.zohoBatches.count } }
+    package var zohoBatchCount: Int { state.withLock { $0.zoho.batches.count } }
 
     package func zohoBatch(_ id: String) -> ZohoBatch? {
-        state.withLock { $0.zohoBatches[id] }
+        state.withLock { $0.zoho.batches[id] }
     }
 
     package func lookup(_ id: String) -> LookupJob? {
-        state.withLock { $0.lookups[id] }
+        state.withLock { $0.lookups.jobs[id] }
     }
 
     /// Up to `limit` jobs of `kind` due by `now` (milliseconds) and not in `excluding`, the
@@ -185,35 +141,23 @@ public final class Inbox: Sendable {
     package func dueLookups(
         _ kind: LookupJob.Kind, now: Int64, limit: Int, excluding: Set<String>
     ) -> (jobs: [LookupJob], nextDue: Int64?, generation: Int) {
-        state.withLock { state in
-            var due: [LookupJob] = []
-            var nextDue: Int64?
-            for job in state.lookups.values where job.kind == kind && !excluding.contains(job.id) {
-                if job.notBefore <= now {
-                    due.append(job)
-                } else {
-                    nextDue = min(nextDue ?? job.notBefore, job.notBefore)
-                }
-            }
-            let first = due.sorted { ($0.receivedAt, $0.id) < ($1.receivedAt, $1.id) }.prefix(limit)
-            return (Array(first), nextDue, state.lookupGeneration)
-        }
+        state.withLock { $0.lookups.due(kind, now: now, limit: limit, excluding: excluding) }
     }
 
     /// How often look-up jobs were stored; a change means there may be new work.
-    package var lookupGeneration: Int { state.withLock { $0.lookupGeneration } }
+    package var lookupGeneration: Int { state.withLock { $0.lookups.generation } }
 
     /// How many look-up jobs wait.
     package var lookupCount: Int { state.withLock { $0.lookups.count } }
 
     /// Waiting jobs, the longest waiting first.
     package func lookups(limit: Int) -> [LookupJob] {
-        state.withLock { state in Array(state.lookups.values.sorted { ($0.receivedAt, $0.id) < ($1.receivedAt, $1.id) }.prefix(limit)) }
+        state.withLock { $0.lookups.list(limit: limit) }
     }
 
     /// How many look-up jobs wait, and the arrival of the oldest (milliseconds since 1970).
     package var lookupBacklog: (count: Int, oldest: Int64?) {
-        state.withLock { ($0.lookups.count, $0.lookups.values.map(\.receivedAt).min()) }
+        state.withLock { $0.lookups.backlog }
     }
 
     // MARK: Changes, once stored
@@ -223,74 +167,31 @@ public final class Inbox: Sendable {
 
     package func commit(_ stage: InboxStage) {
         var growth = grownDeliveries(adding: stage.deliveries.count)
-        var replaced = Growth()
+        var replaced = DeliveryIDs.Growth()
         state.withLock { state in
-            growth.install(into: &state, keeping: &replaced)
-            assert(state.hasRoom(forDeliveries: stage.deliveries.count), "delivery ids grown under the lock")
-            for (fingerprint, _, expiresAt) in stage.deliveries where state.deliveries.insert(fingerprint).inserted {
-                state.deliveryOrder.append((fingerprint, expiresAt))
+            growth.install(into: &state.deliveries, keeping: &replaced)
+            assert(state.deliveries.hasRoom(for: stage.deliveries.count), "delivery ids grown under the lock")
+            for (fingerprint, _, expiresAt) in stage.deliveries {
+                state.deliveries.insert(fingerprint, expiresAt: expiresAt, limit: .max)
             }
-            while state.deliveries.count > maxDeliveries, state.deliveryHead < state.deliveryOrder.count {
-                state.deliveries.remove(state.deliveryOrder[state.deliveryHead].0)
-                state.deliveryHead += 1
-            }
-            for letter in stage.deadLetters { state.deadLetters[letter.id] = letter }
-            for id in stage.removedDeadLetters { state.deadLetters[id] = nil }
-            for id in stage.removedZohoBatches { state.zohoBatches[id] = nil }
-            for id in stage.removedLookups { state.lookups[id] = nil }
-            for job in stage.lookups { state.lookups[job.id] = job }
-            if !stage.lookups.isEmpty { state.lookupGeneration += 1 }
-            for batch in stage.zohoBatches { state.zohoBatches[batch.id] = batch }
-            for (row, modifiedAt) in stage.corrections { state.corrections[row] = modifiedAt }
-            for item in stage.items {
-                if let old = state.items[item.itemID], state.itemsBySKU[old.sku] == item.itemID {
-                    state.itemsBySKU[old.sku] = nil
-                }
-                state.items[item.itemID] = item
-                state.itemsBySKU[item.sku] = item.itemID
-            }
+            state.deliveries.forgetOldest(beyond: maxDeliveries)
+            state.deadLetters.apply(added: stage.deadLetters, removed: stage.removedDeadLetters)
+            state.zoho.apply(added: stage.zohoBatches, removed: stage.removedZohoBatches, corrections: stage.corrections)
+            state.lookups.apply(added: stage.lookups, removed: stage.removedLookups)
+            state.catalogue.apply(stage.items)
         }
         if !stage.lookups.isEmpty { lookupsStored.signal() }
     }
 
     /// Forgets delivery ids whose retention ended.
     package func expire(nowSeconds: Int64) {
-        state.withLock { state in
-            while state.deliveryHead < state.deliveryOrder.count, state.deliveryOrder[state.deliveryHead].1 <= nowSeconds {
-                state.deliveries.remove(state.deliveryOrder[state.deliveryHead].0)
-                state.deliveryHead += 1
-            }
-        }
+        state.withLock { $0.deliveries.expire(nowSeconds: nowSeconds) }
         var growth = grownDeliveries(adding: 0)
-        var replaced = Growth()
-        state.withLock { growth.install(into: &$0, keeping: &replaced) }
+        var replaced = DeliveryIDs.Growth()
+        state.withLock { growth.install(into: &$0.deliveries, keeping: &replaced) }
     }
 
     // MARK: Growing the delivery ids
-
-    /// Delivery-id tables made outside the lock, to be swapped in under it.
-    package struct Growth {
-        package var deliveries: Set<Fingerprint>?
-        /// The ids in storage order, without the forgotten ones at the head.
-        package var order: [(Fingerprint, Int64)]?
-
-        /// Swaps the grown tables in; the ones they replace go to `replaced`, to be freed after
-        /// the lock too. What stays in `state` is referenced there alone, so changing it copies
-        /// nothing.
-        package mutating func install(into state: inout State, keeping replaced: inout Growth) {
-            if let deliveries {
-                self.deliveries = nil
-                replaced.deliveries = state.deliveries
-                state.deliveries = deliveries
-            }
-            if let order {
-                self.order = nil
-                replaced.order = state.deliveryOrder
-                state.deliveryOrder = order
-                state.deliveryHead = 0
-            }
-        }
-    }
 
     /// Grows the delivery-id tables ahead of `incoming` more ids, and drops forgotten ids from the
     /// head of the order once they are half of it.
@@ -298,23 +199,10 @@ public final class Inbox: Sendable {
     /// Growing rehashes or copies every id: up to two million of them. HTTP handlers take the
     /// lock for every webhook, so the work happens here, on copies, without it; the writer is the
     /// only thread that changes the state, so nothing changes between the copy and the swap.
-    package func grownDeliveries(adding incoming: Int) -> Growth {
+    package func grownDeliveries(adding incoming: Int) -> DeliveryIDs.Growth {
         // References, not copies: both stay shared with the state until this returns.
-        let (deliveries, order, head) = state.withLock { ($0.deliveries, $0.deliveryOrder, $0.deliveryHead) }
-        var growth = Growth()
-        if deliveries.count + incoming > deliveries.capacity {
-            // Shared, so this builds new storage and leaves the state's alone.
-            var grown = deliveries
-            grown.reserveCapacity(max(2 * deliveries.capacity, deliveries.count + incoming, 64))
-            growth.deliveries = grown
-        }
-        if order.count + incoming > order.capacity || (head > 4096 && head * 2 > order.count) {
-            var grown: [(Fingerprint, Int64)] = []
-            grown.reserveCapacity(max(2 * (order.count - head + incoming), 64))
-            grown.append(contentsOf: order[head...])
-            growth.order = grown
-        }
-        return growth
+        let (ids, order, head) = state.withLock { ($0.deliveries.ids, $0.deliveries.order, $0.deliveries.head) }
+        return DeliveryIDs.grown(ids: ids, order: order, head: head, adding: incoming)
     }
 
     /// Replaces everything with what Redis holds.
@@ -332,36 +220,31 @@ public final class Inbox: Sendable {
             } else {
                 continue
             }
-            if fresh.deliveries.insert(fingerprint).inserted { fresh.deliveryOrder.append((fingerprint, expiresAt)) }
+            fresh.deliveries.insert(fingerprint, expiresAt: expiresAt, limit: .max)
         }
-        while fresh.deliveries.count > maxDeliveries, fresh.deliveryHead < fresh.deliveryOrder.count {
-            fresh.deliveries.remove(fresh.deliveryOrder[fresh.deliveryHead].0)
-            fresh.deliveryHead += 1
-        }
+        fresh.deliveries.forgetOldest(beyond: maxDeliveries)
         for (id, record) in snapshot.deadLetters {
-            fresh.deadLetters[id] = try DeadLetter(record: record, id: id)
+            fresh.deadLetters.letters[id] = try DeadLetter(record: record, id: id)
         }
         for (row, record) in snapshot.corrections {
             guard let modifiedAt = Int64(String(decoding: record, as: UTF8.self)) else {
                 throw CorruptRecordError(description: "the Zoho correction time of a row does not read")
             }
-            fresh.corrections[row] = modifiedAt
+            fresh.zoho.corrections[row] = modifiedAt
         }
         for (itemID, record) in snapshot.items {
-            let item = try CatalogueItem(record: record, itemID: itemID)
-            fresh.items[itemID] = item
-            fresh.itemsBySKU[item.sku] = itemID
+            fresh.catalogue.apply([try CatalogueItem(record: record, itemID: itemID)])
         }
         for (id, record) in snapshot.zohoBatches {
             do {
-                fresh.zohoBatches[id] = try ZohoBatch(record: record)
+                fresh.zoho.batches[id] = try ZohoBatch(record: record)
             } catch {
                 throw CorruptRecordError(description: "bad Zoho batch \(id)")
             }
         }
         for (id, record) in snapshot.lookups {
             do {
-                fresh.lookups[id] = try LookupJob(record: record)
+                fresh.lookups.jobs[id] = try LookupJob(record: record)
             } catch {
                 throw CorruptRecordError(description: "bad look-up job \(id)")
             }
@@ -370,7 +253,6 @@ public final class Inbox: Sendable {
     }
 }
 
-/// Inbox changes staged with a batch; they reach the `Inbox` once Redis stored the batch.
 package struct InboxStage {
     package var deliveries: [(Inbox.Fingerprint, String, Int64)] = []
     package var deadLetters: [DeadLetter] = []
