@@ -236,6 +236,10 @@ import Testing
         try service.waitUntilReady()
         let figure = try #require(try api.available("HARD", "WH"))
         #expect(figure == 8 || figure == 10)
+        // The unanswered connection was ended on the server before the state was read back.
+        let redisClient = try RedisConnection(configuration: redis.configuration(prefix: service.prefix))
+        let stats = try redisClient.command(["INFO", "commandstats"]).text ?? ""
+        #expect(stats.contains("cmdstat_client|kill:calls=1,"), "\(stats)")
         // What memory shows is what Redis holds: a start from Redis alone shows the same.
         service.kill9()
         try service.start()
