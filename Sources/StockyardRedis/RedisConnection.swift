@@ -8,9 +8,11 @@ import CStockyardRedisShim
 public final class RedisConnection {
     private var context: UnsafeMutablePointer<redisContext>?
     public let configuration: RedisConfiguration
-    /// Redis's id for this connection (`CLIENT ID`), so that a later connection can end this one
-    /// on the server; nil where Redis does not say.
-    public private(set) var clientID: Int64?
+    /// Redis's id for this connection and its address as Redis sees it (`CLIENT INFO`), so that
+    /// a later connection can end this one on the server (`CLIENT KILL ID … ADDR …`: both must
+    /// match, so an id reused after Redis restarts names no other client); nil where Redis does
+    /// not say (before 6.2).
+    public private(set) var serverIdentity: (id: String, address: String)?
 
     /// Connects, authenticates and selects the database.
     public init(configuration: RedisConfiguration) throws(RedisError) {
@@ -35,7 +37,15 @@ public final class RedisConnection {
             let reply = try command(["SELECT", String(configuration.database)])
             if case .error(let message) = reply { throw RedisError(.connection, "cannot select database: \(message)") }
         }
-        if case .integer(let id) = try command(["CLIENT", "ID"]) { clientID = id }
+        if case .string(let info) = try command(["CLIENT", "INFO"]) {
+            var id: String?
+            var address: String?
+            for field in String(decoding: info, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+                if field.hasPrefix("id=") { id = String(field.dropFirst(3)) }
+                if field.hasPrefix("addr=") { address = String(field.dropFirst(5)) }
+            }
+            if let id, let address { serverIdentity = (id, address) }
+        }
     }
 
     deinit {

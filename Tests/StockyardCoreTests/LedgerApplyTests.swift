@@ -318,4 +318,29 @@ import Testing
         #expect(consumption.parts.map(\.units) == [1])
         ledger.commitBatch()
     }
+
+    // MARK: Restock lines
+
+    @Test func restocksNeverGiveBackMoreThanTheirLineHolds() throws {
+        let ledger = try seeded()
+        ledger.commitEvent(Fixture.sale(line: "7", quantity: 5, version: 1))
+        func restock(_ line: String, _ units: Int64) -> EventResult {
+            ledger.batch { ledger.apply(validated: Fixture.sale(line: line, quantity: -units, version: 2), now: Fixture.now).result }
+        }
+        #expect(restock("7:restock:a", 6) == .conflict)
+        #expect(ledger.available("ITEM-1", "WH-A") == onHand - 5)
+        #expect(restock("7:restock:a", 3) == .applied)
+        #expect(restock("7:restock:a", 3) == .duplicate)
+        #expect(ledger.available("ITEM-1", "WH-A") == onHand - 2)
+        // A restock rolled back gives nothing back, and holds back nothing after.
+        ledger.beginBatch()
+        #expect(ledger.apply(validated: Fixture.sale(line: "7:restock:b", quantity: -2, version: 2), now: Fixture.now).result == .applied)
+        ledger.rollbackBatch()
+        #expect(restock("7:restock:c", 3) == .conflict)
+        #expect(restock("7:restock:c", 2) == .applied)
+        #expect(ledger.available("ITEM-1", "WH-A") == onHand)
+        // A line the ledger does not hold has nothing to give back; other releases are untouched.
+        #expect(restock("9:restock:x", 1) == .conflict)
+        #expect(restock("restock-7", 1) == .applied)
+    }
 }

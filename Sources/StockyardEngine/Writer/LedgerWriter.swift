@@ -101,9 +101,9 @@ public final class LedgerWriter: Service, @unchecked Sendable {
     // Owned by the writer thread.
     private var store: RedisStore?
     private var needsLoad = true
-    /// Redis's id of a connection given up with a write unanswered, ended on the server before
-    /// the next load.
-    private var abandonedClientID: Int64?
+    /// Redis's id and address of a connection given up with a write unanswered, ended on the
+    /// server before the next load.
+    private var abandonedConnection: (id: String, address: String)?
     private var lastConnectAttempt = ContinuousClock.Instant.now - .seconds(3600)
     private var lastPing = ContinuousClock.Instant.now
     private var lastExpiry = ContinuousClock.Instant.now
@@ -447,12 +447,12 @@ public final class LedgerWriter: Service, @unchecked Sendable {
             let store = RedisStore(
                 connection: connection, journalRetentionMilliseconds: configuration.journalRetentionMilliseconds)
             var loaded: Ledger?
-            if let abandoned = abandonedClientID {
+            if let abandoned = abandonedConnection {
                 // A commit Redis never answered may still wait in its buffer for the old
                 // connection, and run after the state is read back. Ending that connection on the
                 // server first settles it, run or dropped, so memory and Redis agree after the load.
-                _ = try connection.command(["CLIENT", "KILL", "ID", String(abandoned)])
-                abandonedClientID = nil
+                _ = try connection.command(["CLIENT", "KILL", "ID", abandoned.id, "ADDR", abandoned.address])
+                abandonedConnection = nil
             }
             if needsLoad {
                 let started = ContinuousClock.Instant.now
@@ -510,7 +510,7 @@ public final class LedgerWriter: Service, @unchecked Sendable {
     /// After a failed round trip nothing is known about what Redis kept: reload from it.
     private func fail(_ error: any Error, store: RedisStore) {
         metrics.redisErrors.increment()
-        if let id = store.connection.clientID { abandonedClientID = id }
+        if let identity = store.connection.serverIdentity { abandonedConnection = identity }
         store.connection.close()
         self.store = nil
         needsLoad = true
