@@ -45,12 +45,12 @@ public final class OutboundCaller<Client>: Sendable {
         var refreshed = false
         var failures = 0
         while true {
-            try await limiter.acquire(priority, deadline: deadline)
+            let granted = try await limiter.acquire(priority, deadline: deadline)
             let token: AccessToken?
             do throws(OutboundError) {
                 token = try await tokens?.current()
             } catch {
-                limiter.release(unused: true)
+                limiter.release(unused: true, grantedAt: granted)
                 throw error
             }
             let result: Result<T, OutboundError>

@@ -54,6 +54,19 @@ import Testing
         #expect(budget.callsToday == 2)
     }
 
+    @Test func anUnusedSlotForgetsItsOwnCallNotALaterOne() {
+        // Two calls at once; the first finds nothing to send. The window keeps the second.
+        var budget = CallBudget(limits: .init(perMinute: 2, concurrent: 2, daily: 10, dailyReserve: 0))
+        #expect(budget.acquire(now: 1, today: 1, priority: .normal) == .granted)
+        #expect(budget.acquire(now: 2, today: 1, priority: .normal) == .granted)
+        budget.release(unused: true, grantedAt: 1)
+        budget.release()
+        #expect(budget.acquire(now: 3, today: 1, priority: .normal) == .granted)
+        budget.release()
+        // Full again: the slot frees when the call at 2 leaves the minute, not the one at 1.
+        #expect(budget.acquire(now: 3, today: 1, priority: .normal) == .wait(61))
+    }
+
     @Test func aPauseHoldsEveryCall() {
         var budget = CallBudget(limits: .init(perMinute: 100, concurrent: 1, daily: 100, dailyReserve: 0))
         budget.pause(until: 12)

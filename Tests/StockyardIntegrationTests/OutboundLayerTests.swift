@@ -87,6 +87,74 @@ import Testing
         #expect(try sandbox.stats()["token_requests"] as? Int == 3)
     }
 
+    @Test func callersAtOnceShareOneTokenRequest() async throws {
+        let sandbox = try await SandboxServer(SandboxConfiguration(tokenRequestsPer10Minutes: 100))
+        defer { sandbox.stop() }
+        let store = OutboundStore(redis: try SharedRedis.configuration())
+        defer { store.stop() }
+        let caller = Self.zohoCaller(Self.zoho(sandbox), store: store)
+        defer { caller.stop() }
+        let tokens = try #require(caller.tokens)
+        let first = try await withThrowingTaskGroup(of: AccessToken.self) { group in
+            for _ in 0..<16 { group.addTask { try await tokens.current() } }
+            return try await group.reduce(into: Set<AccessToken>()) { $0.insert($1) }
+        }
+        #expect(first.count == 1)
+        #expect(try sandbox.stats()["token_requests"] as? Int == 1)
+        // All refused with 401 at once: one more request between them.
+        let refused = try #require(first.first).accessToken
+        let second = try await withThrowingTaskGroup(of: AccessToken.self) { group in
+            for _ in 0..<16 { group.addTask { try await tokens.refresh(replacing: refused) } }
+            return try await group.reduce(into: Set<AccessToken>()) { $0.insert($1) }
+        }
+        #expect(second.count == 1 && second != first)
+        #expect(try sandbox.stats()["token_requests"] as? Int == 2)
+    }
+
+    @Test func aDueTokenThatStillWorksIsUsedWhileNoNewOneCanBeHad() async throws {
+        let sandbox = try await SandboxServer(SandboxConfiguration(accessTokenSeconds: 60, tokenRequestsPer10Minutes: 100))
+        defer { sandbox.stop() }
+        let store = OutboundStore(redis: try SharedRedis.configuration())
+        defer { store.stop() }
+        let clock = TestClock()
+        let caller = Self.zohoCaller(Self.zoho(sandbox, requestsPer10Minutes: 1), store: store, clock: clock)
+        defer { caller.stop() }
+        let tokens = try #require(caller.tokens)
+        let token = try await tokens.current()
+        // Due (10 s left), our window is full: the token in hand still serves.
+        clock.advance(50)
+        #expect(try await tokens.current() == token)
+        // Expired: now the limit is the answer.
+        clock.advance(10)
+        await #expect { try await tokens.current() } throws: { ($0 as? OutboundError)?.code == .tokenRequestLimit }
+        #expect(try sandbox.stats()["token_requests"] as? Int == 1)
+    }
+
+    @Test func noTokenIsAskedForWhileTheRequestHistoryCannotBeRead() async throws {
+        let sandbox = try await SandboxServer(SandboxConfiguration(tokenRequestsPer10Minutes: 100))
+        defer { sandbox.stop() }
+        // A Redis that is not there: the history of token requests cannot be read.
+        let store = OutboundStore(redis: try RedisConfiguration(url: "redis://127.0.0.1:\(freePort())", keyPrefix: "nowhere"))
+        defer { store.stop() }
+        let caller = Self.zohoCaller(Self.zoho(sandbox), store: store)
+        defer { caller.stop() }
+        await #expect { try await caller.tokens!.current() } throws: { ($0 as? OutboundError)?.code == .notSent }
+        #expect(try sandbox.stats()["token_requests"] as? Int == 0)
+    }
+
+    @Test func a429WithoutRetryAfterPausesFromTheAPIsFirstPauseAndDoubles() async throws {
+        let store = OutboundStore(redis: try SharedRedis.configuration())
+        defer { store.stop() }
+        let limiter = CallLimiter(
+            name: "zoho", limits: .init(), firstRateLimitPause: 60, store: store, logger: Self.logger, clock: TestClock(1_800_000_000).read)
+        #expect(await limiter.rateLimited(retryAfter: nil) == 60)
+        #expect(await limiter.rateLimited(retryAfter: nil) == 120)
+        #expect(await limiter.rateLimited(retryAfter: 5) == 5)
+        #expect(await limiter.rateLimited(retryAfter: 0) == 0.25, "never a tight loop")
+        limiter.succeeded()
+        #expect(await limiter.rateLimited(retryAfter: nil) == 60)
+    }
+
     /// A crash-looping service: killed with `-9` and restarted five times within ten minutes,
     /// each time with every token invalidated, and each run wanting several tokens. Zoho's limit
     /// of 10 token requests per 10 minutes holds across all of them.

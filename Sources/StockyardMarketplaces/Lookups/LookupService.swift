@@ -237,6 +237,10 @@ public final class LookupService: Service, Sendable {
                 $0.lastError = error.description
             }
             return 0
+        case .notSent:
+            // Nothing reached the channel (stopping, or the limits' history unreadable in
+            // Redis): the job waits as it was, with no attempt spent.
+            return 1
         case .notFound, .invalidResponse, .rejected:
             // This job's own trouble (an order not visible yet, an answer that does not read).
             break

@@ -94,13 +94,20 @@ public struct CallBudget: Sendable {
     }
 
     /// Gives a call slot back once the call has ended, or, with `unused`, when no call was made
-    /// after all (a flush that found nothing to seal): then it costs nothing.
-    public mutating func release(unused: Bool = false) {
+    /// after all (a flush that found nothing to seal): then it costs nothing. `grantedAt` is the
+    /// time the slot was granted, so that with calls at once the right one is forgotten.
+    public mutating func release(unused: Bool = false, grantedAt: Double? = nil) {
         running = max(0, running - 1)
         if unused {
-            minute.removeLast()
-            second?.removeLast()
-            spaced?.removeLast()
+            if let grantedAt {
+                minute.remove(at: grantedAt)
+                second?.remove(at: grantedAt)
+                spaced?.remove(at: grantedAt)
+            } else {
+                minute.removeLast()
+                second?.removeLast()
+                spaced?.removeLast()
+            }
             usedToday = max(0, usedToday - 1)
         }
     }

@@ -12,16 +12,21 @@ public final class CallLimiter: Sendable {
     private let budget: Mutex<CallBudget>
     /// 429s in a row without a `Retry-After`: the pause doubles with each.
     private let rateLimitStrikes = Mutex(0)
+    /// The pause after a first 429 that names no time (Zoho: a minute, the marketplaces: a second).
+    private let firstRateLimitPause: Double
+    /// Set once the history of calls before a restart is read: no call is granted before.
+    private let restored = Atomic<Bool>(false)
     private let store: OutboundStore
     private let timeZone: TimeZone
     private let clock: @Sendable () -> Double
     private let logger: Logger
 
     public init(
-        name: String, limits: CallBudget.Limits, timeZone: TimeZone = TimeZone(identifier: "UTC")!, store: OutboundStore,
-        logger: Logger, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+        name: String, limits: CallBudget.Limits, timeZone: TimeZone = TimeZone(identifier: "UTC")!, firstRateLimitPause: Double = 1,
+        store: OutboundStore, logger: Logger, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
     ) {
         self.name = name
+        self.firstRateLimitPause = firstRateLimitPause
         self.budget = Mutex(CallBudget(limits: limits))
         self.timeZone = timeZone
         self.store = store
@@ -37,15 +42,23 @@ public final class CallLimiter: Sendable {
         return Int(((now + offset) / 86_400).rounded(.down))
     }
 
-    /// Waits for a call slot. Throws `quotaExhausted` when the day's budget is spent, and
-    /// `notSent` once `deadline` passes or the task is cancelled.
-    public func acquire(_ priority: CallBudget.Priority, deadline: ContinuousClock.Instant?) async throws(OutboundError) {
+    /// Waits for a call slot, and gives the time it was granted (for `release(unused:grantedAt:)`).
+    /// Throws `quotaExhausted` when the day's budget is spent, and `notSent` once `deadline`
+    /// passes, the task is cancelled, or the history before a restart cannot be read.
+    @discardableResult
+    public func acquire(_ priority: CallBudget.Priority, deadline: ContinuousClock.Instant?) async throws(OutboundError) -> Double {
+        if !restored.load(ordering: .acquiring) {
+            await restore()
+            guard restored.load(ordering: .acquiring) else {
+                throw OutboundError(.notSent, message: "the history of \(name) calls could not be read from Redis, so no call was made")
+            }
+        }
         while true {
             let now = clock()
             let decision = budget.withLock { $0.acquire(now: now, today: today(now), priority: priority) }
             switch decision {
             case .granted:
-                return
+                return now
             case .exhausted:
                 throw OutboundError(.quotaExhausted, message: "the day's \(name) call budget is spent")
             case .wait(let seconds):
@@ -55,8 +68,8 @@ public final class CallLimiter: Sendable {
     }
 
     /// Gives the slot back; `unused` when no call was made with it (then it costs nothing).
-    public func release(unused: Bool = false) {
-        budget.withLock { $0.release(unused: unused) }
+    public func release(unused: Bool = false, grantedAt: Double? = nil) {
+        budget.withLock { $0.release(unused: unused, grantedAt: grantedAt) }
     }
 
     /// Records a call about to be made in Redis, so a restart keeps counting it. A failure is
@@ -88,14 +101,17 @@ public final class CallLimiter: Sendable {
     }
 
     /// A 429: pauses every call for what the vendor asked, or, when it named no time, for a
-    /// pause that doubles with each 429 in a row (1 s, 2 s, … an hour). Returns the pause.
+    /// pause that doubles with each 429 in a row from `firstRateLimitPause` (up to an hour).
+    /// Returns the pause.
     @discardableResult
     public func rateLimited(retryAfter: Double?) async -> Double {
         let strikes = rateLimitStrikes.withLock { strikes -> Int in
             strikes += 1
             return strikes
         }
-        let seconds = min(3600, max(retryAfter ?? 0, retryAfter == nil ? pow(2, Double(min(strikes, 13) - 1)) : 0))
+        let doubling = firstRateLimitPause * pow(2, Double(min(strikes, 13) - 1))
+        // Never less than a quarter second: a `Retry-After: 0` must not become a tight loop.
+        let seconds = max(0.25, min(3600, retryAfter ?? doubling))
         await pause(forSeconds: seconds)
         return seconds
     }
@@ -119,7 +135,9 @@ public final class CallLimiter: Sendable {
     public func spendDay() { budget.withLock { $0.spendDay() } }
 
     /// Counts the calls made before a restart against the limits, and keeps a pause still running.
+    /// Until it has succeeded, `acquire` tries it again before granting anything.
     public func restore() async {
+        if restored.load(ordering: .acquiring) { return }
         let now = clock()
         let day = today(now)
         let since = Int64((now - CallBudget.historySeconds) * 1000)
@@ -128,6 +146,7 @@ public final class CallLimiter: Sendable {
                 at: redis.keys.apiCalls(name), sinceMilliseconds: since, dayKey: redis.keys.apiDay(name, day), pauseKey: redis.keys.apiPause(name))
         }
         guard let history else { return }
+        guard restored.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         budget.withLock {
             $0.restore(
                 recentCalls: history.times.map { Double($0) / 1000 }, today: day, usedToday: history.day,

@@ -32,6 +32,13 @@ public struct SlidingWindow: Sendable {
         if times.count > head { times.removeLast() }
     }
 
+    /// Forgets the event recorded at `time` (the latest such), one that did not happen after
+    /// all, leaving events recorded since in place.
+    public mutating func remove(at time: Double) {
+        guard let index = times[head...].lastIndex(of: time) else { return }
+        times.remove(at: index)
+    }
+
     /// Records an event at `now`.
     public mutating func record(now: Double) {
         times.append(now)

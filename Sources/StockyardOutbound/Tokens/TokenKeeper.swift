@@ -34,6 +34,8 @@ public actor TokenKeeper {
     private var pending: Task<AccessToken, any Error>?
     /// Set when the vendor refused the credentials, and when.
     private var refusal: (error: OutboundError, at: Double)?
+    /// Until when the vendor asked not to be sent token requests (its own limit).
+    private var vendorNotBefore: Double = 0
 
     public init(
         name: String, identity: String, refreshToken: String? = nil, policy: TokenPolicy, store: OutboundStore, logger: Logger,
@@ -63,7 +65,9 @@ public actor TokenKeeper {
         return refusal.error
     }
 
-    /// Reads the cached token and the request history from Redis (once; later calls wait for it).
+    /// Reads the cached token and the request history from Redis, once it succeeds; callers at
+    /// the same time wait for the one read. Until it has succeeded no token is asked for: the
+    /// history is what keeps a restarted service within the vendor's limit.
     public func load() async {
         if loaded { return }
         let task = loading ?? Task { [store, name, identity, policy, clock] in
@@ -74,36 +78,39 @@ public actor TokenKeeper {
                     try redis.recordedTimes(at: redis.keys.tokenRequests(name), sinceMilliseconds: since).times
                 )
             }
-            await self.restore(record: found?.0, requestTimes: found?.1 ?? [], identity: identity)
+            await self.restore(found, identity: identity)
         }
         loading = task
         await task.value
     }
 
-    private func restore(record: [UInt8]?, requestTimes: [Int64], identity: String) {
-        guard !loaded else { return }
+    private func restore(_ found: (record: [UInt8]?, requestTimes: [Int64])?, identity: String) {
+        loading = nil
+        guard !loaded, let found else { return }
         loaded = true
-        for time in requestTimes { requests.record(now: Double(time) / 1000) }
-        if let record, let cached = try? JSONDecoder().decode(CachedToken.self, from: Data(record)), cached.identity == identity,
-            token == nil
+        for time in found.requestTimes { requests.record(now: Double(time) / 1000) }
+        if let record = found.record, let cached = try? JSONDecoder().decode(CachedToken.self, from: Data(record)),
+            cached.identity == identity, token == nil
         {
             token = cached.token
             logger.info("access token taken from the cache", metadata: ["token": "\(name)", "expires_in": "\(Int(cached.token.expiresAt - clock()))"])
         }
-        if !requestTimes.isEmpty {
-            logger.info("token requests before the restart counted", metadata: ["token": "\(name)", "requests": "\(requestTimes.count)"])
+        if !found.requestTimes.isEmpty {
+            logger.info("token requests before the restart counted", metadata: ["token": "\(name)", "requests": "\(found.requestTimes.count)"])
         }
     }
 
-    /// A token with time left; replaced first when it is due.
+    /// A token with time left; replaced first when it is due (a due token that still works is
+    /// used while no new one can be had).
     public func current() async throws(OutboundError) -> AccessToken {
         await load()
         if let token, !token.isDue(now: clock()) { return token }
-        return try await refresh(replacing: token?.accessToken)
+        return try await refresh(replacing: nil)
     }
 
-    /// A new token, because `rejected` was refused (401) or is due. When another caller
-    /// replaced it meanwhile, that token is returned without asking the vendor again.
+    /// A new token, because `rejected` was refused (401), or because the current one is due
+    /// (`nil`). When another caller replaced it meanwhile, that token is returned without asking
+    /// the vendor again; only one request is under way at a time.
     public func refresh(replacing rejected: String?) async throws(OutboundError) -> AccessToken {
         await load()
         let now = clock()
@@ -111,61 +118,103 @@ public actor TokenKeeper {
         refusal = nil
         if let token, token.accessToken != rejected, !token.isDue(now: now) { return token }
         if let pending { return try await Self.value(of: pending) }
-        let wait = requests.wait(now: now)
-        if wait > 0 {
-            // Over the limit: keep using a token that still works, however close to expiry.
-            if let token, token.accessToken != rejected, token.works(now: now) { return token }
+        // From here to `pending` nothing awaits, so no second request can start meanwhile.
+        if let reason = reasonNotToAsk(now: now) {
+            if let usable = usable(rejected, now: now) { return usable }
             forget(rejected)
-            throw OutboundError(
-                .tokenRequestLimit,
-                message: "\(name): token requests are at the limit of \(policy.requestsPerWindow) per \(Int(policy.windowSeconds)) s",
-                retryAfter: wait)
+            throw reason
         }
-        // Counted in Redis before it is made: a request that cannot be counted is not made.
         requests.record(now: now)
-        let keep = Int64(policy.windowSeconds * 1000)
-        do throws(RedisError) {
-            try await store.run { [name] redis throws(RedisError) in
-                try redis.recordTime(milliseconds: Int64(now * 1000), at: redis.keys.tokenRequests(name), keepMilliseconds: keep)
-            }
-        } catch {
-            requests.removeLast()
-            if let token, token.accessToken != rejected, token.works(now: now) { return token }
-            forget(rejected)
-            throw OutboundError(.notSent, message: "\(name): the token request could not be counted in Redis, so it was not made: \(error)")
-        }
-        let rotated = token?.refreshToken
-        let configured = configuredRefreshToken
-        let fetch = self.fetch
-        let task = Task { () throws -> AccessToken in
-            do {
-                return try await fetch(rotated ?? configured, now)
-            } catch let error as OutboundError where error.code == .credentialsRejected && rotated != nil && rotated != configured {
-                // The refresh token the vendor rotated to was refused: the configured one may still work.
-                return try await fetch(configured, now)
-            }
-        }
+        let task = Task { [self] () throws -> AccessToken in try await self.request(now: now) }
         pending = task
-        defer { pending = nil }
+        let result: Result<AccessToken, OutboundError>
         do throws(OutboundError) {
-            let fresh = try await Self.value(of: task)
+            result = .success(try await Self.value(of: task))
+        } catch {
+            result = .failure(error)
+        }
+        pending = nil
+        switch result {
+        case .success(let fresh):
             token = fresh
             observe?(.success(fresh))
             logger.info("access token refreshed", metadata: ["token": "\(name)"])
             await cache(fresh)
             return fresh
-        } catch {
+        case .failure(let error):
+            if error.code == .notSent, let usable = usable(rejected, now: now) { return usable }
             forget(rejected)
             observe?(.failure(error))
-            if error.code == .credentialsRejected {
+            switch error.code {
+            case .credentialsRejected:
                 refusal = (error, clock())
                 let when = policy.refusal == .untilRestart ? "until they are fixed and the service restarted" : "until they are fixed (tried again later)"
                 logger.critical(
                     "the vendor refused our credentials: calls wait \(when)", metadata: ["token": "\(name)", "error": "\(error.message)"])
-            } else {
+            case .rateLimited, .tokenRequestLimit:
+                // The vendor's own limit on token requests: not asked again before it says.
+                vendorNotBefore = max(vendorNotBefore, clock() + min(3600, max(1, error.retryAfter ?? 60)))
+                logger.warning("the vendor refused a token request for now", metadata: ["token": "\(name)", "error": "\(error)"])
+            default:
                 logger.warning("token refresh failed", metadata: ["token": "\(name)", "error": "\(error)"])
             }
             throw error
+        }
+    }
+
+    /// Why no token request may be made now, if so: the history not read yet, the vendor's pause,
+    /// or our window full.
+    private func reasonNotToAsk(now: Double) -> OutboundError? {
+        if !loaded {
+            return OutboundError(.notSent, message: "\(name): the token-request history could not be read from Redis, so no request was made")
+        }
+        if now < vendorNotBefore {
+            return OutboundError(
+                .tokenRequestLimit, message: "\(name): the vendor asked for a pause in token requests", retryAfter: vendorNotBefore - now)
+        }
+        let wait = requests.wait(now: now)
+        if wait > 0 {
+            return OutboundError(
+                .tokenRequestLimit,
+                message: "\(name): token requests are at the limit of \(policy.requestsPerWindow) per \(Int(policy.windowSeconds)) s",
+                retryAfter: wait)
+        }
+        return nil
+    }
+
+    /// The token in hand when it was not refused and still works, however close to expiry.
+    private func usable(_ rejected: String?, now: Double) -> AccessToken? {
+        guard let token, token.accessToken != rejected, token.works(now: now) else { return nil }
+        return token
+    }
+
+    /// One token request, counted in Redis before it is made (a request that cannot be counted
+    /// is not made). A refresh token the vendor rotated to and then refused falls back to the
+    /// configured one: a second request, counted like the first.
+    private func request(now: Double) async throws(OutboundError) -> AccessToken {
+        try await record(now)
+        let rotated = token?.refreshToken
+        let configured = configuredRefreshToken
+        do {
+            return try await fetch(rotated ?? configured, now)
+        } catch where error.code == .credentialsRejected && rotated != nil && rotated != configured {
+            let again = clock()
+            if let reason = reasonNotToAsk(now: again) { throw reason }
+            requests.record(now: again)
+            try await record(again)
+            return try await fetch(configured, again)
+        }
+    }
+
+    /// Records a token request in Redis.
+    private func record(_ time: Double) async throws(OutboundError) {
+        let keep = Int64(policy.windowSeconds * 1000)
+        do throws(RedisError) {
+            try await store.run { [name] redis throws(RedisError) in
+                try redis.recordTime(milliseconds: Int64(time * 1000), at: redis.keys.tokenRequests(name), keepMilliseconds: keep)
+            }
+        } catch {
+            throw OutboundError(.notSent, message: "\(name): the token request could not be counted in Redis, so it was not made: \(error)")
         }
     }
 

@@ -23,8 +23,9 @@ extension OutboundCaller where Client == ZohoAPIClient {
         }
         let limiter = CallLimiter(
             name: "zoho", limits: configuration.limits,
-            timeZone: TimeZone(identifier: configuration.timeZone) ?? TimeZone(identifier: "UTC")!, store: store, logger: logger,
-            clock: clock)
+            timeZone: TimeZone(identifier: configuration.timeZone) ?? TimeZone(identifier: "UTC")!,
+            // A 429 without Retry-After holds Zoho's calls a minute at first, as its limits are per minute.
+            firstRateLimitPause: 60, store: store, logger: logger, clock: clock)
         // Token requests run on the last thread, apart from the calls, and are not API calls.
         let tokenThread = pool.threads - 1
         let tokens = TokenKeeper(

@@ -118,8 +118,10 @@ public final class ZohoSync: Service, Sendable {
         // otherwise it wakes for the interval, a reconciliation, or once a second for the gauges.
         writer.openRowsThreshold.store(configuration.flushThresholdRows, ordering: .relaxed)
         let interval = Duration.milliseconds(Int64(configuration.flushIntervalSeconds * 1000))
-        while !stopping.isStopping {
+        while true {
+            // Read before the stop flag: a stop signalled after this wakes the wait below.
             let seen = writer.openRowsReached.generation
+            if stopping.isStopping { break }
             let sinceFlush = ContinuousClock.now - lastFlush
             if writer.ledger.withLock({ $0.openNetRowCount }) < configuration.flushThresholdRows {
                 await writer.openRowsReached.wait(after: seen, timeout: max(.milliseconds(1), min(interval - sinceFlush, .seconds(1))))
@@ -169,8 +171,9 @@ public final class ZohoSync: Service, Sendable {
                 return
             }
             // Take the call slot first, so nets keep collecting while the budget is short.
+            let granted: Double
             do {
-                try await caller.limiter.acquire(.normal, deadline: deadline)
+                granted = try await caller.limiter.acquire(.normal, deadline: deadline)
             } catch {
                 note(error)
                 return
@@ -179,12 +182,12 @@ public final class ZohoSync: Service, Sendable {
             do {
                 batch = try await seal()
             } catch {
-                caller.limiter.release(unused: true)
+                caller.limiter.release(unused: true, grantedAt: granted)
                 logger.warning("cannot seal a Zoho batch", metadata: ["error": "\(error)"])
                 return
             }
             guard let batch else {
-                caller.limiter.release(unused: true)
+                caller.limiter.release(unused: true, grantedAt: granted)
                 return
             }
             guard await post(batch, holdingSlot: true, deadline: deadline) else { return }
@@ -257,6 +260,7 @@ public final class ZohoSync: Service, Sendable {
             caller.limiter.release()
             switch result {
             case .success(let adjustment):
+                caller.limiter.succeeded()
                 metrics.count(.create, .ok)
                 metrics.count(.confirmed)
                 return await confirm(batch, adjustmentID: adjustment.inventoryAdjustmentID)
@@ -268,7 +272,7 @@ public final class ZohoSync: Service, Sendable {
                     refreshed = true
                     continue
                 case .rateLimited:
-                    await caller.limiter.pause(forSeconds: error.retryAfter ?? 60)
+                    await caller.limiter.rateLimited(retryAfter: error.retryAfter)
                     setState(.retrying, error: error.description)
                     continue
                 case .rejected:
