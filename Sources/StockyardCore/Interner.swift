@@ -47,7 +47,16 @@ struct Exact<Name: ExactName>: Hashable {
 }
 
 extension String: ExactName {
-    func exactlyEquals(_ other: String) -> Bool { utf8.elementsEqual(other.utf8) }
+    func exactlyEquals(_ other: String) -> Bool {
+        let (mine, theirs) = (utf8, other.utf8)
+        guard mine.count == theirs.count else { return false }
+        if mine.isEmpty { return true }
+        // Native strings hold their bytes in one piece: compare them at once, not byte by byte.
+        let equal = mine.withContiguousStorageIfAvailable { a in
+            theirs.withContiguousStorageIfAvailable { b in memcmpEqual(a.baseAddress!, UnsafeRawPointer(b.baseAddress!), a.count) }
+        }
+        return (equal ?? nil) ?? mine.elementsEqual(theirs)
+    }
 
     func hashExactly(into hasher: inout Hasher) {
         hasher.combine(utf8.count)
