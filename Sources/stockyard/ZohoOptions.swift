@@ -37,10 +37,15 @@ struct ZohoOptions: ParsableArguments {
     @Option(name: .customLong("zoho-rate-per-minute"), help: "Zoho calls per minute, at most 100 (Zoho's limit). Env: STOCKYARD_ZOHO_RATE_PER_MINUTE (default 60).")
     var ratePerMinute: String?
 
-    @Option(name: .customLong("zoho-concurrency"), help: "Zoho calls at once. Env: STOCKYARD_ZOHO_CONCURRENCY (default 1).")
+    @Option(
+        name: .customLong("zoho-plan"),
+        help: "The organization's Zoho plan (free, standard, professional, premium, enterprise): presets the daily budget and the calls at once. Env: STOCKYARD_ZOHO_PLAN.")
+    var plan: String?
+
+    @Option(name: .customLong("zoho-concurrency"), help: "Zoho calls at once. Env: STOCKYARD_ZOHO_CONCURRENCY (default 1, or the plan's).")
     var concurrency: String?
 
-    @Option(name: .customLong("zoho-daily-budget"), help: "Zoho calls per day (the plan's quota, less what other integrations use). Env: STOCKYARD_ZOHO_DAILY_BUDGET (default 1000).")
+    @Option(name: .customLong("zoho-daily-budget"), help: "Zoho calls per day (the plan's quota, less what other integrations use). Env: STOCKYARD_ZOHO_DAILY_BUDGET (default 1000, or the plan's).")
     var dailyBudget: String?
 
     @Option(name: .customLong("zoho-daily-reserve"), help: "Calls of the daily budget kept for resolving unknown outcomes. Env: STOCKYARD_ZOHO_DAILY_RESERVE (default 50).")
@@ -110,8 +115,18 @@ struct ZohoOptions: ParsableArguments {
         let interval = try reader.integer(flushInterval, "flush-interval", "STOCKYARD_FLUSH_INTERVAL", default: 30, range: 1...86_400)
         let threshold = try reader.integer(flushThresholdRows, "flush-threshold-rows", "STOCKYARD_FLUSH_THRESHOLD_ROWS", default: 10_000, range: 1...10_000_000)
         let rate = try reader.integer(ratePerMinute, "zoho-rate-per-minute", "STOCKYARD_ZOHO_RATE_PER_MINUTE", default: 60, range: 1...100)
-        let concurrent = try reader.integer(concurrency, "zoho-concurrency", "STOCKYARD_ZOHO_CONCURRENCY", default: 1, range: 1...10)
-        let daily = try reader.integer(dailyBudget, "zoho-daily-budget", "STOCKYARD_ZOHO_DAILY_BUDGET", default: 1000, range: 10...1_000_000)
+        var zohoPlan: ZohoPlan?
+        if let name = reader.value(plan, "STOCKYARD_ZOHO_PLAN") {
+            guard let known = ZohoPlan(rawValue: name.lowercased()) else {
+                throw SettingError(
+                    message: "--zoho-plan / STOCKYARD_ZOHO_PLAN: '\(name)' is not one of \(ZohoPlan.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            zohoPlan = known
+        }
+        let concurrent = try reader.integer(
+            concurrency, "zoho-concurrency", "STOCKYARD_ZOHO_CONCURRENCY", default: zohoPlan?.concurrentCalls ?? 1, range: 1...10)
+        let daily = try reader.integer(
+            dailyBudget, "zoho-daily-budget", "STOCKYARD_ZOHO_DAILY_BUDGET", default: zohoPlan?.dailyCalls ?? 1000, range: 10...1_000_000)
         let reserve = try reader.integer(dailyReserve, "zoho-daily-reserve", "STOCKYARD_ZOHO_DAILY_RESERVE", default: min(50, daily / 10), range: 0...(daily - 1))
         let lines = try reader.integer(maxLines, "zoho-max-lines", "STOCKYARD_ZOHO_MAX_LINES", default: 100, range: 1...1000)
         let total = try reader.integer(timeout, "zoho-timeout", "STOCKYARD_ZOHO_TIMEOUT", default: 30, range: 1...600)

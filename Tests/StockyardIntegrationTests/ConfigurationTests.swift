@@ -50,6 +50,7 @@ import Testing
         (zoho(["STOCKYARD_ZOHO_MAX_LINES": "0"]), "STOCKYARD_ZOHO_MAX_LINES"),
         (zoho(["STOCKYARD_ZOHO_DAILY_BUDGET": "100", "STOCKYARD_ZOHO_DAILY_RESERVE": "100"]), "STOCKYARD_ZOHO_DAILY_RESERVE"),
         (zoho(["STOCKYARD_ZOHO_TIME_ZONE": "Mars/Olympus"]), "STOCKYARD_ZOHO_TIME_ZONE"),
+        (zoho(["STOCKYARD_ZOHO_PLAN": "gold"]), "STOCKYARD_ZOHO_PLAN"),
         (zoho(["STOCKYARD_FLUSH_INTERVAL": "0"]), "STOCKYARD_FLUSH_INTERVAL"),
         (zoho(["STOCKYARD_ZOHO_REFERENCE_PREFIX": "S Y"]), "STOCKYARD_ZOHO_REFERENCE_PREFIX"),
         (["STOCKYARD_ETSY_WEBHOOK_SECRET": "whsec_not base64"], "STOCKYARD_ETSY_WEBHOOK_SECRET"),
@@ -63,6 +64,28 @@ import Testing
         #expect(output.contains(setting), "\(output)")
         #expect(!output.contains(ServiceProcess.adminToken))
         #expect(!output.contains("zoho-client-secret-value"))
+    }
+
+    @Test(arguments: [
+        ([:], 1000, 1),
+        (["STOCKYARD_ZOHO_PLAN": "free"], 1000, 5),
+        (["STOCKYARD_ZOHO_PLAN": "standard"], 2500, 10),
+        (["STOCKYARD_ZOHO_PLAN": "Professional"], 5000, 10),
+        (["STOCKYARD_ZOHO_PLAN": "premium"], 7500, 10),
+        (["STOCKYARD_ZOHO_PLAN": "enterprise"], 10_000, 10),
+        // Zoho raises quotas on request: an explicit setting wins over the plan's.
+        (["STOCKYARD_ZOHO_PLAN": "standard", "STOCKYARD_ZOHO_DAILY_BUDGET": "4000", "STOCKYARD_ZOHO_CONCURRENCY": "2"], 4000, 2),
+    ])
+    func aPlanPresetsTheDailyBudgetAndTheCallsAtOnce(_ settings: [String: String], _ budget: Int, _ concurrency: Int) async throws {
+        try await offPool {
+            // Zoho's accounts server is nowhere: the sync cannot start, and reports its limits anyway.
+            var environment = Self.zoho(settings)
+            environment["STOCKYARD_ZOHO_ACCOUNTS_URL"] = "http://127.0.0.1:\(freePort())"
+            let service = try ServiceProcess(redisURL: SharedRedis.url, environment: environment)
+            let zoho = try APIClient(baseURL: service.baseURL).send("GET", "/readyz").json["zoho"] as? [String: Any]
+            #expect(zoho?["daily_budget"] as? Int == budget, "\(zoho ?? [:])")
+            #expect(zoho?["concurrency"] as? Int == concurrency, "\(zoho ?? [:])")
+        }
     }
 
     /// A complete set of Zoho credentials, with some settings changed.

@@ -32,9 +32,13 @@ public final class ZohoSync: Service, Sendable {
         /// Seconds since 1970 of the last confirmed batch.
         public var lastConfirmedAt: Double?
         public var sealedBatches = 0
-        /// Calls counted against the limits: in the last minute, and today.
+        /// Calls counted against the limits: in the last minute, and today, of the day's budget
+        /// (with the reserve for exactly-once look-ups) and the calls allowed at once.
         public var callsLastMinute = 0
         public var callsToday = 0
+        public var dailyBudget = 0
+        public var dailyReserve = 0
+        public var concurrency = 0
     }
 
     package let configuration: ZohoConfiguration
@@ -73,6 +77,9 @@ public final class ZohoSync: Service, Sendable {
         copy.sealedBatches = writer.inbox.zohoBatchCount
         copy.callsLastMinute = caller.limiter.callsLastMinute()
         copy.callsToday = caller.limiter.callsToday()
+        copy.dailyBudget = configuration.limits.daily
+        copy.dailyReserve = configuration.limits.dailyReserve
+        copy.concurrency = configuration.limits.concurrent
         return copy
     }
 

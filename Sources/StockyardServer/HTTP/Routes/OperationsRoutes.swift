@@ -74,6 +74,12 @@ extension StockyardAPI {
             writer.number(Int64(status.callsLastMinute))
             writer.raw(",\"calls_today\":")
             writer.number(Int64(status.callsToday))
+            writer.raw(",\"daily_budget\":")
+            writer.number(Int64(status.dailyBudget))
+            writer.raw(",\"daily_reserve\":")
+            writer.number(Int64(status.dailyReserve))
+            writer.raw(",\"concurrency\":")
+            writer.number(Int64(status.concurrency))
             if let confirmed = status.lastConfirmedAt {
                 writer.raw(",\"last_confirmed_at\":")
                 writer.number(Int64(confirmed))
