@@ -17,8 +17,6 @@ public final class OutboundStore: Sendable {
         self.configuration = redis
     }
 
-    public var keys: RedisKeys { RedisKeys(prefix: configuration.keyPrefix) }
-
     /// Lets the thread end once the work queued so far is done.
     public func stop() { worker.stop() }
 
